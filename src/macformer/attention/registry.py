@@ -1,0 +1,53 @@
+"""One interface for every attention: `build_attention(name, *, head_dim, num_heads, **options)`.
+
+Every variant is an nn.Module whose forward(q, k, v, key_padding_mask=None) takes
+q, k, v of shape [batch, heads, seq, head_dim] and a [batch, seq] bool mask (True =
+real token) and returns [batch, heads, seq, head_dim]. Variants register under a
+name; a model swaps attention by name without knowing which it got.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+from torch import nn
+
+ATTENTION_REGISTRY: dict[str, type[nn.Module]] = {}
+
+
+def register_attention(name: str):
+    def add(cls: type[nn.Module]) -> type[nn.Module]:
+        ATTENTION_REGISTRY[name] = cls
+        cls.attention_name = name
+        return cls
+
+    return add
+
+
+def attention_options(name: str) -> dict[str, object]:
+    """The options `name` accepts, with their defaults."""
+    cls = _lookup(name)
+    params = inspect.signature(cls.__init__).parameters
+    return {k: p.default for k, p in params.items() if k not in ("self", "head_dim", "num_heads")}
+
+
+def build_attention(name: str, *, head_dim: int, num_heads: int, **options) -> nn.Module:
+    cls = _lookup(name)
+    allowed = attention_options(name)
+    unknown = sorted(set(options) - set(allowed))
+    if unknown:
+        raise ValueError(
+            f"attention {name!r} has no option(s) {', '.join(map(repr, unknown))}; "
+            f"allowed options: {', '.join(allowed) or '(none)'}"
+        )
+    if head_dim < 1 or num_heads < 1:
+        raise ValueError(f"head_dim and num_heads must be positive, got {head_dim} and {num_heads}")
+    return cls(head_dim=head_dim, num_heads=num_heads, **options)
+
+
+def _lookup(name: str) -> type[nn.Module]:
+    if name not in ATTENTION_REGISTRY:
+        raise ValueError(
+            f"unknown attention {name!r}; allowed attentions: {', '.join(sorted(ATTENTION_REGISTRY))}"
+        )
+    return ATTENTION_REGISTRY[name]
