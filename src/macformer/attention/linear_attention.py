@@ -15,6 +15,12 @@ import torch
 import torch.nn.functional as F
 
 
+def at_least_float32(*tensors: torch.Tensor) -> list[torch.Tensor]:
+    """Half-precision inputs go up to float32: products of up to max_degree random
+    projections, and sums over thousands of keys, overflow float16."""
+    return [t.float() if t.dtype in (torch.float16, torch.bfloat16) else t for t in tensors]
+
+
 def linear_attention(
     phi_q: torch.Tensor,
     phi_k: torch.Tensor,

@@ -13,7 +13,7 @@ import math
 import torch
 from torch import nn
 
-from .linear_attention import linear_attention
+from .linear_attention import at_least_float32, linear_attention
 from .registry import register_attention
 
 
@@ -47,7 +47,8 @@ class PerformerAttention(nn.Module):
         dtype = q.dtype
         with torch.autocast(device_type=q.device.type, enabled=False):
             s = q.shape[-1] ** -0.25
-            q, k, v = q.float() * s, k.float() * s, v.float()
+            q, k, v = at_least_float32(q, k, v)
+            q, k = q * s, k * s
             if key_padding_mask is not None:
                 k = k * key_padding_mask[:, None, :, None]  # padding must not set the key shift
             out = linear_attention(self.feature_map(q, True), self.feature_map(k, False), v,

@@ -113,7 +113,7 @@ class RandomMaclaurinFeatures(nn.Module):
 def _make_groups(degrees: torch.Tensor) -> Groups:
     groups, col, feat = [], 0, 0
     values, counts = torch.unique_consecutive(degrees, return_counts=True)
-    for n, c in zip(values.tolist(), counts.tolist()):
+    for n, c in zip(values.tolist(), counts.tolist(), strict=True):
         groups.append((n, c, col, feat))
         col, feat = col + n * c, feat + c
     return tuple(groups)

@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .linear_attention import linear_attention
+from .linear_attention import at_least_float32, linear_attention
 from .registry import register_attention
 
 
@@ -38,7 +38,8 @@ class RandomFeatureAttention(nn.Module):
     def forward(self, q, k, v, key_padding_mask=None):
         dtype = q.dtype
         with torch.autocast(device_type=q.device.type, enabled=False):
-            q, k, v = F.normalize(q.float(), dim=-1), F.normalize(k.float(), dim=-1), v.float()
+            q, k, v = at_least_float32(q, k, v)
+            q, k = F.normalize(q, dim=-1), F.normalize(k, dim=-1)
             out = linear_attention(self.feature_map(q), self.feature_map(k), v, key_padding_mask,
                                    causal=self.causal, denominator_floor=self.denominator_floor)
         return out.to(dtype)

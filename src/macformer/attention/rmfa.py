@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from .kernels import check_kernel
-from .linear_attention import linear_attention
+from .linear_attention import at_least_float32, linear_attention
 from .ppsbn import PostScale
 from .random_maclaurin import RandomMaclaurinFeatures
 from .registry import register_attention
@@ -32,7 +32,7 @@ class RandomMaclaurinFeatureAttention(nn.Module):
         dtype = q.dtype
         # Products of up to max_degree projections overflow half precision: run in fp32.
         with torch.autocast(device_type=q.device.type, enabled=False):
-            q, k, v = q.float(), k.float(), v.float()
+            q, k, v = at_least_float32(q, k, v)
             q, k = scale_queries_keys(q, k, self.ppsbn)
             if not self.ppsbn:
                 # |q·k| ≤ max|q|·max|k| (Cauchy–Schwarz): a cheap sufficient check.
