@@ -22,7 +22,7 @@ class KernelizedAttention(nn.Module):
         self.post_scale = PostScale(num_heads, head_dim, power=ppsbn_power) if ppsbn else None
 
     def forward(self, q, k, v, key_padding_mask=None):
-        q, k = scale_queries_keys(q, k, self.ppsbn)
+        q, k = scale_queries_keys(q, k, ppsbn=self.ppsbn)
         scores = q @ k.transpose(-2, -1)  # [B, H, N, N], q_i·k_j
         if key_padding_mask is not None:
             keep = key_padding_mask[:, None, None, :]  # [B, 1, 1, N]

@@ -33,7 +33,7 @@ class RandomMaclaurinFeatureAttention(nn.Module):
         # Products of up to max_degree projections overflow half precision: run in fp32.
         with torch.autocast(device_type=q.device.type, enabled=False):
             q, k, v = at_least_float32(q, k, v)
-            q, k = scale_queries_keys(q, k, self.ppsbn)
+            q, k = scale_queries_keys(q, k, ppsbn=self.ppsbn)
             if not self.ppsbn:
                 # |q·k| ≤ max|q|·max|k| (Cauchy–Schwarz): a cheap sufficient check.
                 bound = max_norm(q.detach(), None) * max_norm(k.detach(), key_padding_mask)

@@ -11,12 +11,14 @@ from .kernels import radius_of_convergence
 from .ppsbn import pre_scale
 
 
-def scale_queries_keys(q: torch.Tensor, k: torch.Tensor, ppsbn: bool) -> tuple[torch.Tensor, torch.Tensor]:
-    """ppSBN pre-scaling (when on), then × d^-1/4 on both (the √d temperature of softmax)."""
-    s = q.shape[-1] ** -0.25
-    if ppsbn:
-        return pre_scale(q, s), pre_scale(k, s)
-    return q * s, k * s
+def scale_queries_keys(*tensors: torch.Tensor, ppsbn: bool) -> tuple[torch.Tensor, ...] | torch.Tensor:
+    """ppSBN pre-scaling (when on), then × d^-1/4 (the √d temperature of softmax).
+
+    Works per token, so q and k may come separately or stacked in one tensor.
+    """
+    s = tensors[0].shape[-1] ** -0.25
+    out = tuple(pre_scale(t, s) if ppsbn else t * s for t in tensors)
+    return out if len(out) > 1 else out[0]
 
 
 def check_radius(kernel: str, bound: float, how: str) -> None:
