@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 TORCH_SPEC ?= torch==2.13.0
 PYTEST_ARGS ?=
 
-.PHONY: install test test-all lint clean
+.PHONY: install test test-all lint clean toy bench data
 
 install: $(VENV)/.installed
 
@@ -30,5 +30,65 @@ test-all: install
 lint: install
 	$(VENV)/bin/ruff check src tests benchmarks
 
+# Toy experiments (approximation error, ppSBN, variance vs theory) and the attention
+# speed/memory benchmark; each takes under 15 minutes on 2 CPU cores. BENCH_ARGS, e.g.
+# `make bench BENCH_ARGS="--device cuda"`, or `--targets` for the issue-2 checks only.
+TOY_ARGS ?=
+BENCH_ARGS ?=
+
+toy: install
+	$(PY) benchmarks/approximation.py --out results/toy $(TOY_ARGS)
+
+bench: install
+	$(PY) benchmarks/attention_speed.py --out results/bench --verbose $(BENCH_ARGS) 2> >(grep -v "^USDT" >&2)
+
+# Data: generates ListOps and Pathfinder-32 (full LRA sizes by default), fetches IMDb and
+# CIFAR-10 when online, downloads the LRA release for Retrieval and Path-X when it is not
+# under DATA_DIR, builds the processed caches, and prints a table of ready / missing tasks.
+# DATA_ARGS, e.g. "--offline", "--no-lra-download", "--only listops pathfinder", "--force".
+DATA_DIR ?= data
+DATA_SEED ?= 0
+LISTOPS_TRAIN ?= 96000
+LISTOPS_VAL ?= 2000
+LISTOPS_TEST ?= 2000
+PATHFINDER_COUNT ?= 200000
+DATA_ARGS ?=
+
+data: install
+	$(PY) -m macformer.data.prepare --data-dir $(DATA_DIR) --seed $(DATA_SEED) \
+		--listops-train $(LISTOPS_TRAIN) --listops-val $(LISTOPS_VAL) --listops-test $(LISTOPS_TEST) \
+		--pathfinder-count $(PATHFINDER_COUNT) $(DATA_ARGS)
+
+# The aggregator: every results/runs/**/summary.json -> results/{accuracy,efficiency,
+# published}.{md,csv} and plots. REPORT_ARGS, e.g. "--format latex" or "--profile cpu".
+.PHONY: report
+RUNS_DIR ?= results/runs
+REPORT_DIR ?= results
+REPORT_ARGS ?=
+
+report: install
+	$(PY) -m macformer.report --runs $(RUNS_DIR) --out $(REPORT_DIR) $(REPORT_ARGS)
+
+# Everything from a fresh clone: install, data (at the profile's generated sizes), the
+# sweep (resumes when re-run), the report. PROFILE=auto: paper with a CUDA GPU, else cpu;
+# PROFILE=smoke is a minute-long wiring check. REPRODUCE_ARGS, e.g. "--tasks listops"
+# or "-- logger=wandb" (Hydra overrides for every run).
+.PHONY: reproduce-lra
+PROFILE ?= auto
+REPRODUCE_ARGS ?=
+
+reproduce-lra: install
+	@echo "reproduce-lra: PROFILE=$(PROFILE) resolves to $$($(PY) -m macformer.reproduce --profile $(PROFILE) --print-profile)"
+	$(MAKE) --no-print-directory data $$($(PY) -m macformer.reproduce --profile $(PROFILE) --print-data-vars)
+	$(PY) -m macformer.reproduce --profile $(PROFILE) --data-dir $(DATA_DIR) \
+		--results-dir $(REPORT_DIR) $(REPRODUCE_ARGS)
+
 clean:
 	rm -rf $(VENV) .pytest_cache
+
+# Train one configuration (or a sweep with ARGS="-m ..."), e.g.
+#   make train ARGS="task=listops attention=rmfa kernel=inverse profile=cpu"
+ARGS ?=
+.PHONY: train
+train: install
+	$(PY) -m macformer.train $(ARGS)

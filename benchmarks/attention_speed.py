@@ -1,0 +1,401 @@
+"""Time and peak memory of every attention variant against sequence length.
+
+    python benchmarks/attention_speed.py                  # full grid -> results/bench/
+    python benchmarks/attention_speed.py --quick          # reduced grid, under a minute
+    python benchmarks/attention_speed.py --device cuda    # CUDA events, max_memory_allocated
+
+What is measured, for each shape (batch, heads, head_dim), sequence length and mode:
+- `forward`: one forward call under `torch.no_grad()` (inference);
+- `forward_backward`: forward, then backward of `out.sum()` into q, k, v and the
+  module's parameters (training).
+All variants see the same float32 q, k, v (drawn once per length) and the same key
+padding mask (each sequence keeps a random length in [N/2, N], as padded LRA batches
+do). Variants: softmax (PyTorch's fused SDPA), softmax_materialized (the N x N form
+of the LRA ports), kernelized (exact, exp kernel, O(N^2)), rfa, rmfa for each of the
+five kernels (ppSBN on, as trained), performer. Random-feature variants use
+`--num-features` (128, the authors' D) features.
+
+Fairness: per (shape, length, mode), every variant first runs once under the memory
+profiler (that run is the warm-up and gives peak memory, see benchmarks/measure.py),
+then `--repeats` timed rounds interleave the variants, rotating which goes first, so
+that slow drifts of a shared machine hit all of them alike. We report the median.
+
+Threads: CPU runs use `--threads` (default 1) intra-op threads, recorded in every
+row's `device`. One is the default because this machine's 2 cores are shared: with
+2 OpenMP threads, every op waits at a barrier for a thread the OS has parked, which
+inflated every elementwise op to ~8 ms in our profiles and made timings meaningless.
+
+Grid: lengths 512 ... 16384 at head dim 32 (the LRA shape of the authors' code) and
+512 ... 8192 at head dim 64 (`--large-head-max-len`); 32768 (`--extra-lengths`) for
+rfa, rmfa-exp and performer at head dim 32. The rmfa kernels other than exp differ
+only in their coefficients (identical cost); at the larger head size only exp is
+timed unless `--all-kernels-every-shape`. A quadratic variant (softmax,
+softmax_materialized, kernelized) whose predicted forward+backward time (the previous
+length's x 4; linear variants x 2) exceeds `--max-call-s`, or whose predicted peak
+memory exceeds `--max-memory-gb`, is skipped at that length and every longer one; a
+skip is reported, never silently dropped. A call whose warm-up took longer than
+`--long-call-s` gets a single timed repeat (its own noise is small against its
+length). `--targets` runs only what the issue-2 targets need.
+
+Outputs in --out: attention_speed.csv, attention_speed_time.png,
+attention_speed_memory.png, attention_speed.md (speed-up and memory tables relative
+to softmax, the issue-2 targets as PASS/FAIL, skipped cells). The target table is
+also printed at the end of every run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import pandas as pd  # noqa: E402
+import psutil  # noqa: E402
+import torch  # noqa: E402
+
+from benchmarks.measure import device_label, peak_memory_mb, time_ms  # noqa: E402
+from macformer.attention import KERNELS, build_attention  # noqa: E402
+
+COLUMNS = ["attention", "kernel", "variant", "seq_len", "batch", "heads", "head_dim",
+           "num_features", "mode", "ms", "ms_min", "ms_max", "repeats", "peak_mb", "threads",
+           "device"]
+MODES = ("forward", "forward_backward")
+QUADRATIC = ("softmax", "softmax_materialized", "kernelized")
+REFERENCE = "softmax"  # speed-ups are relative to fused SDPA softmax
+TARGET_VARIANT = "rmfa-exp"
+
+
+@dataclass(frozen=True)
+class Variant:
+    label: str
+    attention: str
+    kernel: str = ""
+    options: dict = field(default_factory=dict)
+
+    @property
+    def quadratic(self) -> bool:
+        return self.attention in QUADRATIC
+
+
+def variants(num_features: int, kernels=KERNELS) -> list[Variant]:
+    out = [Variant("softmax", "softmax"), Variant("softmax_materialized", "softmax_materialized"),
+           Variant("kernelized-exp", "kernelized", "exp", {"kernel": "exp"}),
+           Variant("rfa", "rfa", "", {"num_features": num_features, "seed": 0})]
+    out += [Variant(f"rmfa-{k}", "rmfa", k, {"kernel": k, "num_features": num_features, "seed": 0})
+            for k in kernels]
+    out.append(Variant("performer", "performer", "", {"num_features": num_features, "seed": 0}))
+    return out
+
+
+def make_inputs(batch, heads, seq_len, head_dim, device, seed=0):
+    """q, k, v [B, H, N, d] (leaf tensors, requires_grad) and a [B, N] padding mask."""
+    g = torch.Generator().manual_seed(seed)
+    q, k, v = (torch.randn(batch, heads, seq_len, head_dim, generator=g).to(device).requires_grad_()
+               for _ in range(3))
+    lengths = torch.randint(seq_len // 2, seq_len + 1, (batch,), generator=g)
+    lengths[0] = seq_len  # at least one full sequence, as a padded batch has
+    mask = (torch.arange(seq_len)[None, :] < lengths[:, None]).to(device)  # True = real token
+    return q, k, v, mask
+
+
+def make_step(module, mode, q, k, v, mask):
+    if mode == "forward":
+        def step():
+            with torch.no_grad():
+                module(q, k, v, mask)
+    else:
+        def step():
+            for t in (q, k, v):
+                t.grad = None
+            module.zero_grad(set_to_none=True)
+            module(q, k, v, mask).sum().backward()
+    return step
+
+
+def run(args) -> tuple[pd.DataFrame, list[str]]:
+    device = torch.device(args.device)
+    if device.type == "cpu":
+        torch.set_num_threads(args.threads)
+    label = device_label(device)
+    memory_limit_mb = args.max_memory_gb * 1024
+    rows, skipped = [], []
+    all_variants = variants(args.num_features)
+    for shape_index, head_dim in enumerate(args.head_dims):
+        shape = (args.batch, args.heads, head_dim)
+        chosen = [v for v in all_variants
+                  if (not args.variants or v.label in args.variants)
+                  and (shape_index == 0 or args.all_kernels_every_shape
+                       or not (v.attention == "rmfa" and v.kernel != "exp"))]
+        modules = {v.label: build_attention(v.attention, head_dim=head_dim, num_heads=args.heads,
+                                            **v.options).to(device) for v in chosen}
+        last: dict[tuple[str, str], tuple[int, float, float]] = {}  # (variant, mode) -> N, ms, MB
+        dropped: set[str] = set()
+        lengths = [n for n in args.lengths if shape_index == 0 or n <= args.large_head_max_len]
+        if shape_index == 0:
+            lengths += [n for n in args.extra_lengths if n not in lengths]
+        for seq_len in lengths:
+            q, k, v, mask = make_inputs(*shape[:2], seq_len, head_dim, device)
+            active = []
+            for var in chosen:
+                if var.label in dropped:
+                    continue
+                if seq_len not in args.lengths and var.label not in args.extra_variants:
+                    continue
+                why = _predicted_too_big(var, seq_len, last, args.max_call_s, memory_limit_mb)
+                if why:
+                    dropped.add(var.label)
+                    skipped.append(f"{var.label}, head_dim {head_dim}: from N = {seq_len} on ({why})")
+                    continue
+                active.append(var)
+            for mode in MODES:
+                steps = {var.label: make_step(modules[var.label], mode, q, k, v, mask) for var in active}
+                peaks, times, repeats = {}, {lab: [] for lab in steps}, {}
+                for lab, step in list(steps.items()):
+                    try:
+                        started = time.perf_counter()
+                        peaks[lab] = peak_memory_mb(step, device)  # also the warm-up
+                        long_call = time.perf_counter() - started > args.long_call_s
+                        repeats[lab] = 1 if long_call else args.repeats
+                    except (torch.OutOfMemoryError, RuntimeError) as err:  # noqa: B014
+                        skipped.append(f"{lab}, head_dim {head_dim}, N = {seq_len}, {mode}: failed ({err})")
+                        dropped.add(lab)
+                        del steps[lab], times[lab]
+                        if device.type == "cuda":
+                            torch.cuda.empty_cache()
+                order = list(steps)
+                for r in range(args.repeats):
+                    shift = r % max(len(order), 1)
+                    for lab in order[shift:] + order[:shift]:
+                        if r < repeats[lab]:
+                            times[lab].append(time_ms(steps[lab], device))
+                for var in active:
+                    if var.label not in steps:
+                        continue
+                    ts = times[var.label]
+                    ms = statistics.median(ts)
+                    last[(var.label, mode)] = (seq_len, ms, peaks[var.label])
+                    rows.append(dict(attention=var.attention, kernel=var.kernel, variant=var.label,
+                                     seq_len=seq_len, batch=args.batch, heads=args.heads,
+                                     head_dim=head_dim,
+                                     num_features=var.options.get("num_features", 0),
+                                     mode=mode, ms=ms, ms_min=min(ts), ms_max=max(ts),
+                                     repeats=len(ts), peak_mb=peaks[var.label],
+                                     threads=torch.get_num_threads(), device=label))
+                if args.verbose:
+                    print(f"[head_dim {head_dim}, N {seq_len:>6}, {mode:>16}] " + ", ".join(
+                        f"{lab} {statistics.median(times[lab]):.1f} ms" for lab in order), flush=True)
+            del q, k, v, mask
+    return pd.DataFrame(rows, columns=COLUMNS), skipped
+
+
+def _predicted_too_big(var, seq_len, last, max_call_s, memory_limit_mb) -> str | None:
+    known = last.get((var.label, "forward_backward"))
+    if known is None:
+        return None
+    n0, ms, mb = known
+    power = 2 if var.quadratic else 1
+    growth = (seq_len / n0) ** power
+    if ms * growth > max_call_s * 1e3:
+        return f"predicted {ms * growth / 1e3:.0f} s per forward+backward > --max-call-s {max_call_s:g}"
+    if mb * growth > memory_limit_mb:
+        return f"predicted peak {mb * growth / 1024:.1f} GiB > --max-memory-gb {memory_limit_mb / 1024:.1f}"
+    return None
+
+
+# --------------------------------------------------------------------------- targets
+
+
+@dataclass
+class Target:
+    name: str
+    value: float | None
+    bound: str
+    passed: bool | None
+
+    def row(self):
+        verdict = {True: "PASS", False: "FAIL", None: "n/a (not measured)"}[self.passed]
+        value = "—" if self.value is None else f"{self.value:.2f}"
+        return [self.name, value, self.bound, verdict]
+
+
+def _lookup(df, variant, seq_len, head_dim, mode="forward_backward", column="ms"):
+    sel = df[(df.variant == variant) & (df.seq_len == seq_len) & (df.head_dim == head_dim)
+             & (df["mode"] == mode)]
+    return None if sel.empty else float(sel[column].iloc[0])
+
+
+def targets(df: pd.DataFrame, head_dim: int = 32) -> list[Target]:
+    """Issue 2's speed targets, all from this run's forward+backward rows at head_dim 32."""
+    out = []
+
+    def ratio(a, b):
+        return None if a is None or b is None or b == 0 else a / b
+
+    for n, need in ((4096, 4.0), (8192, 7.0)):
+        s = ratio(_lookup(df, REFERENCE, n, head_dim), _lookup(df, TARGET_VARIANT, n, head_dim))
+        out.append(Target(f"speed-up of rmfa (exp, ppSBN) over softmax (SDPA) at {n}", s,
+                          f">= {need:g}", None if s is None else s >= need))
+    lengths = sorted(df[df.head_dim == head_dim].seq_len.unique())
+    for n in [n for n in lengths if n >= 4096] or [4096]:
+        r = ratio(_lookup(df, TARGET_VARIANT, n, head_dim), _lookup(df, "rfa", n, head_dim))
+        out.append(Target(f"time of rmfa / time of rfa (same D) at {n}", r, "<= 1.5",
+                          None if r is None else r <= 1.5))
+    for column, what in (("ms", "time"), ("peak_mb", "peak memory")):
+        g = ratio(_lookup(df, TARGET_VARIANT, 16384, head_dim, column=column),
+                  _lookup(df, TARGET_VARIANT, 4096, head_dim, column=column))
+        out.append(Target(f"rmfa {what} at 16384 / at 4096 (linear growth: 4)", g,
+                          "in [3.4, 4.6]", None if g is None else 3.4 <= g <= 4.6))
+    return out
+
+
+# --------------------------------------------------------------------------- report
+
+
+def speedup_table(df: pd.DataFrame, head_dim: int, mode: str, column: str = "ms") -> pd.DataFrame:
+    """Rows: variant; columns: seq_len; value: reference / variant (> 1: variant is better)."""
+    sub = df[(df.head_dim == head_dim) & (df["mode"] == mode)]
+    wide = sub.pivot_table(index="variant", columns="seq_len", values=column, sort=False)
+    if REFERENCE not in wide.index:
+        return wide.iloc[0:0]
+    return wide.loc[REFERENCE] / wide
+
+
+def _fmt_table(table: pd.DataFrame, fmt: str) -> str:
+    shown = table.apply(lambda col: col.map(lambda x: "—" if pd.isna(x) else format(x, fmt)))
+    shown.columns = [str(c) for c in shown.columns]
+    return shown.to_markdown()
+
+
+def plot(df: pd.DataFrame, column: str, ylabel: str, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    head_dims = sorted(df.head_dim.unique())
+    fig, axes = plt.subplots(len(head_dims), 2, figsize=(12, 4.5 * len(head_dims)), squeeze=False)
+    labels = list(dict.fromkeys(df.variant))
+    colours = {lab: plt.get_cmap("tab10")(i % 10) for i, lab in enumerate(labels)}
+    for i, hd in enumerate(head_dims):
+        for j, mode in enumerate(MODES):
+            ax = axes[i][j]
+            sub = df[(df.head_dim == hd) & (df["mode"] == mode)]
+            for lab in labels:
+                s = sub[sub.variant == lab].sort_values("seq_len")
+                if s.empty:
+                    continue
+                style = "--" if s.attention.iloc[0] in QUADRATIC else "-"
+                ax.plot(s.seq_len, s[column].clip(lower=1e-3), style, marker="o", ms=3,
+                        color=colours[lab], label=lab)
+            ax.set_xscale("log", base=2)
+            ax.set_yscale("log")
+            ax.set_xlabel("sequence length N")
+            ax.set_ylabel(ylabel)
+            b, h = int(df.batch.iloc[0]), int(df.heads.iloc[0])
+            ax.set_title(f"{mode.replace('_', '+')}, batch {b}, {h} heads, head dim {hd}")
+            ax.grid(True, which="both", alpha=0.3)
+            ax.legend(fontsize=7, ncol=2)
+    fig.suptitle(f"{ylabel} against N (dashed: O(N²) variants) — {df.device.iloc[0]}", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def write_report(df, skipped, found, out: Path, args) -> str:
+    lines = [f"# Attention speed and memory ({df.device.iloc[0]})", "",
+             f"float32, batch {args.batch}, {args.heads} heads, {args.num_features} random features, "
+             f"key padding mask (lengths uniform in [N/2, N]); median of {args.repeats} interleaved "
+             f"repeats after a warm-up; torch {torch.__version__}. Speed-up = time of softmax "
+             "(SDPA) / time of the variant (> 1: faster than softmax). Memory ratio = softmax's "
+             "peak / the variant's peak.", ""]
+    for hd in sorted(df.head_dim.unique()):
+        for mode in MODES:
+            lines += [f"## Speed-up over softmax, head dim {hd}, {mode.replace('_', '+')}", "",
+                      _fmt_table(speedup_table(df, hd, mode), ".2f"), ""]
+        sub = df[(df.head_dim == hd) & (df["mode"] == "forward_backward")]
+        lines += [f"## Peak-memory ratio softmax / variant, head dim {hd}, forward+backward", "",
+                  _fmt_table(speedup_table(df, hd, "forward_backward", "peak_mb"), ".2f"), ""]
+        lines += [f"## Time (ms) and peak memory (MiB), head dim {hd}, forward+backward", "",
+                  _fmt_table(sub.pivot_table(index="variant", columns="seq_len", values="ms",
+                                             sort=False), ".1f"), "",
+                  _fmt_table(sub.pivot_table(index="variant", columns="seq_len", values="peak_mb",
+                                             sort=False), ".1f"), ""]
+    lines += ["## Issue 2 targets (forward+backward, head dim 32, same run)", "",
+              pd.DataFrame([t.row() for t in found],
+                           columns=["target", "measured", "bound", "result"]).to_markdown(index=False),
+              "", "## Skipped", ""]
+    lines += [f"- {s}" for s in skipped] or ["- nothing"]
+    text = "\n".join(lines) + "\n"
+    (out / "attention_speed.md").write_text(text)
+    return text
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--out", type=Path, default=Path("results/bench"))
+    p.add_argument("--quick", action="store_true", help="reduced grid (under a minute), for tests")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--threads", type=int, default=1, help="torch intra-op threads on CPU")
+    p.add_argument("--batch", type=int, default=8)
+    p.add_argument("--heads", type=int, default=2)
+    p.add_argument("--head-dims", type=int, nargs="+", default=[32, 64])
+    p.add_argument("--num-features", type=int, default=128)
+    p.add_argument("--lengths", type=int, nargs="+", default=[512, 1024, 2048, 4096, 8192, 16384])
+    p.add_argument("--extra-lengths", type=int, nargs="*", default=[32768],
+                   help="longer lengths, first head dim only, for --extra-variants only")
+    p.add_argument("--extra-variants", nargs="*", default=["rfa", TARGET_VARIANT, "performer"])
+    p.add_argument("--large-head-max-len", type=int, default=8192,
+                   help="longest length measured at the head dims after the first")
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--long-call-s", type=float, default=5.0,
+                   help="a call whose warm-up took longer gets one timed repeat")
+    p.add_argument("--max-call-s", type=float, default=40.0)
+    p.add_argument("--max-memory-gb", type=float, default=None,
+                   help="default: half the free RAM (CPU) or of the GPU's memory")
+    p.add_argument("--all-kernels-every-shape", action="store_true")
+    p.add_argument("--variants", nargs="+", default=None,
+                   help="labels to run (default: all), e.g. softmax rfa rmfa-exp")
+    p.add_argument("--targets", action="store_true",
+                   help="only the lengths and variants the issue-2 targets need")
+    p.add_argument("--verbose", action="store_true")
+    args = p.parse_args(argv)
+    if args.quick:
+        args.lengths, args.head_dims, args.repeats = [256, 512, 1024], [32, 64], 2
+        args.extra_lengths = [2048]
+    if args.targets:
+        args.lengths, args.head_dims, args.extra_lengths = [4096, 8192, 16384], [32], []
+        args.variants = [REFERENCE, "rfa", TARGET_VARIANT]
+    if args.max_memory_gb is None:
+        if args.device.startswith("cuda"):
+            total = torch.cuda.get_device_properties(torch.device(args.device)).total_memory
+        else:
+            total = psutil.virtual_memory().available
+        args.max_memory_gb = total / 2 / 2**30
+    return args
+
+
+def main(argv=None) -> pd.DataFrame:
+    args = parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    df, skipped = run(args)
+    df.to_csv(args.out / "attention_speed.csv", index=False)
+    plot(df, "ms", "time per call (ms)", args.out / "attention_speed_time.png")
+    plot(df, "peak_mb", "peak memory of the call (MiB)", args.out / "attention_speed_memory.png")
+    found = targets(df)
+    write_report(df, skipped, found, args.out, args)
+    print(pd.DataFrame([t.row() for t in found],
+                       columns=["issue-2 target", "measured", "bound", "result"]).to_markdown(index=False))
+    for s in skipped:
+        print("skipped:", s)
+    print(f"wrote {args.out}/attention_speed.csv, .md and two plots ({df.device.iloc[0]})")
+    return df
+
+
+if __name__ == "__main__":
+    main()

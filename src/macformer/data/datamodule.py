@@ -1,0 +1,137 @@
+"""`LRADataModule`: padded batches of one LRA task for Lightning.
+
+Every batch is padded to the same length L (the task's length, or `max_length`):
+the model has learned positions of that length, as in LRA. Batches are dicts of
+`input_ids` [B, L] long, `attention_mask` [B, L] bool (True = real token) and
+`label` [B] long; retrieval adds `input_ids_pair` and `attention_mask_pair`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pytorch_lightning as pl
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from .build import build_dataset
+from .tasks import PAD_ID, SPLITS, task_spec
+
+
+class _ArrowSplit(Dataset):
+    """Rows of a built split, fetched a batch at a time (`__getitems__`)."""
+
+    def __init__(self, rows, columns):
+        self.rows = rows.select_columns(columns).with_format("arrow")
+
+    def __len__(self):
+        return len(self.rows)
+
+    def __getitem__(self, index):
+        return self.__getitems__([index])
+
+    def __getitems__(self, indices):
+        return self.rows[list(indices)]  # a pyarrow.Table
+
+
+def pad_ids(column: pa.ChunkedArray | pa.ListArray, length: int):
+    """Unpadded id lists -> ids [B, length] long and mask [B, length] bool, cut at
+    `length`."""
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    offsets = column.offsets.to_numpy().astype(np.int64)
+    values = column.values.to_numpy(zero_copy_only=False)
+    starts, lengths = offsets[:-1], np.minimum(np.diff(offsets), length)
+    positions = np.arange(length)
+    mask = positions[None, :] < lengths[:, None]
+    ids = np.full((len(lengths), length), PAD_ID, dtype=np.int64)
+    ids[mask] = values[(starts[:, None] + positions[None, :])[mask]]
+    return torch.from_numpy(ids), torch.from_numpy(mask)
+
+
+class PadToLength:
+    """Collate an Arrow batch of rows into padded tensors (picklable for workers)."""
+
+    def __init__(self, length: int, is_pair: bool):
+        self.length, self.is_pair = length, is_pair
+
+    def __call__(self, table: pa.Table) -> dict[str, torch.Tensor]:
+        if isinstance(table, list):  # a sampler that fetched rows one by one
+            table = pa.concat_tables(table)
+        batch = {}
+        batch["input_ids"], batch["attention_mask"] = pad_ids(table.column("input_ids"), self.length)
+        if self.is_pair:
+            batch["input_ids_pair"], batch["attention_mask_pair"] = pad_ids(
+                table.column("input_ids_pair"), self.length)
+        batch["label"] = torch.from_numpy(table.column("label").to_numpy().astype(np.int64))
+        return batch
+
+
+class LRADataModule(pl.LightningDataModule):
+    """One LRA task as train / val / test loaders.
+
+    max_length: pad and cut to this length instead of the task's (small profiles).
+    limit_train / limit_eval: keep the first N rows of train / of val and test.
+    seed: the order of the shuffled train loader (val and test are not shuffled).
+    """
+
+    def __init__(self, task: str, data_dir="data", batch_size: int = 32, num_workers: int = 0,
+                 seed: int = 0, max_length: int | None = None, limit_train: int | None = None,
+                 limit_eval: int | None = None):
+        super().__init__()
+        self.spec = task_spec(task)
+        self.task, self.data_dir = task, data_dir
+        self.batch_size, self.num_workers, self.seed = batch_size, num_workers, seed
+        self.max_length, self.limit_train, self.limit_eval = max_length, limit_train, limit_eval
+        self.splits: dict[str, _ArrowSplit] = {}
+
+    @property
+    def seq_len(self) -> int:
+        return self.max_length or self.spec.seq_len
+
+    @property
+    def vocab_size(self) -> int:
+        return self.spec.vocab_size
+
+    @property
+    def num_classes(self) -> int:
+        return self.spec.num_classes
+
+    @property
+    def is_pair(self) -> bool:
+        return self.spec.is_pair
+
+    def prepare_data(self):
+        # Builds (or finds) the cached splits once, in one process.
+        for split in SPLITS:
+            build_dataset(self.task, split, self.data_dir)
+
+    def setup(self, stage: str | None = None):
+        columns = ["input_ids", "input_ids_pair", "label"] if self.is_pair else ["input_ids", "label"]
+        for split in SPLITS:
+            if split in self.splits:
+                continue
+            rows = build_dataset(self.task, split, self.data_dir, progress=False)
+            limit = self.limit_train if split == "train" else self.limit_eval
+            if limit is not None:
+                rows = rows.select(range(min(limit, len(rows))))
+            self.splits[split] = _ArrowSplit(rows, columns)
+
+    def _loader(self, split: str, shuffle: bool) -> DataLoader:
+        if split not in self.splits:
+            self.setup()
+        generator = torch.Generator().manual_seed(self.seed) if shuffle else None
+        return DataLoader(
+            self.splits[split], batch_size=self.batch_size, shuffle=shuffle, generator=generator,
+            num_workers=self.num_workers, persistent_workers=self.num_workers > 0,
+            collate_fn=PadToLength(self.seq_len, self.is_pair),
+        )
+
+    def train_dataloader(self):
+        return self._loader("train", shuffle=True)
+
+    def val_dataloader(self):
+        return self._loader("val", shuffle=False)
+
+    def test_dataloader(self):
+        return self._loader("test", shuffle=False)

@@ -1,0 +1,112 @@
+"""`make data`: prepare every LRA task that can be prepared here, then print a table.
+
+Generates ListOps and Pathfinder-32 (unless a release, or a set generated with the
+same sizes and seed, is there), fetches IMDb and CIFAR-10 from the hub when online, downloads and unpacks
+the LRA release for Retrieval and Path-X when it is not under the data folder, and
+builds the processed caches of every ready task.
+
+    python -m macformer.data.prepare --data-dir data [--only listops pathfinder] [--offline]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .download import DownloadError, download, safe_extract
+from .release import LRA_ARCHIVE_URL, find_release_folder
+from .status import data_status, format_status
+from .tasks import SPLITS, TASKS, DataError
+
+
+def _ready(data_dir) -> dict[str, tuple[bool, str]]:
+    return {task: (ready, detail) for task, ready, detail in data_status(data_dir)}
+
+
+def _should_generate(data_dir, task: str, folder: str, wanted: dict, force: bool) -> bool:
+    """Missing, or generated before with other sizes / seed (or --force). A release
+    is never replaced."""
+    ready, detail = _ready(data_dir)[task]
+    if not ready:
+        return True
+    found = find_release_folder(data_dir, folder)
+    marker = found / "GENERATED.json" if found else None
+    if marker is None or not marker.is_file():
+        return False  # a release
+    recorded = json.loads(marker.read_text())
+    return force or any(recorded.get(k) != v for k, v in wanted.items())
+
+
+def prepare(args) -> int:
+    d = Path(args.data_dir)
+    wanted = set(args.only or TASKS)
+    status = _ready(d)
+    release = d / "lra_release"
+
+    listops_wanted = {"seed": args.seed, "train": args.listops_train, "val": args.listops_val, "test": args.listops_test}
+    if "listops" in wanted and _should_generate(d, "listops", "listops-1000", listops_wanted, args.force):
+        from .listops import generate_listops
+
+        generate_listops(release, args.listops_train, args.listops_val, args.listops_test,
+                         seed=args.seed, workers=args.workers)
+    pathfinder_wanted = {"seed": args.seed, "count": args.pathfinder_count}
+    if "pathfinder" in wanted and _should_generate(
+            d, "pathfinder", "pathfinder32/curv_contour_length_14", pathfinder_wanted, args.force):
+        from .pathfinder import generate_pathfinder
+
+        generate_pathfinder(release, 32, "hard", args.pathfinder_count, seed=args.seed, workers=args.workers)
+
+    if not args.offline:
+        from .readers import hub
+
+        for task, name in (("text", "imdb"), ("image", "cifar10")):
+            if task in wanted and not status[task][0]:
+                try:
+                    hub.fetch_hub_dataset(d, name)
+                except DataError as error:
+                    print(f"[{task}] {error}", file=sys.stderr)
+        if not args.no_lra_download and wanted & {"retrieval", "pathx"} and not all(status[t][0] for t in wanted & {"retrieval", "pathx"}):
+            archive = d / "lra_release.gz"
+            try:
+                download(LRA_ARCHIVE_URL, archive)
+                safe_extract(archive, release)
+                archive.unlink()  # 7.7 GB; the unpacked folders are what the readers use
+            except (DownloadError, OSError) as error:
+                print(f"[retrieval/pathx] {error}", file=sys.stderr)
+
+    status = _ready(d)
+    if not args.no_process:
+        from .build import build_dataset
+
+        for task in TASKS:
+            if task in wanted and status[task][0]:
+                for split in SPLITS:
+                    build_dataset(task, split, d, download=False, num_proc=args.workers)
+    # Missing tasks are reported, not fatal: offline machines still get the rest.
+    print(format_status(data_status(d)))
+    return 0
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data-dir", default="data")
+    parser.add_argument("--only", nargs="+", choices=TASKS, help="tasks to prepare (default: all)")
+    parser.add_argument("--listops-train", type=int, default=96000)
+    parser.add_argument("--listops-val", type=int, default=2000)
+    parser.add_argument("--listops-test", type=int, default=2000)
+    parser.add_argument("--pathfinder-count", type=int, default=200000)
+    parser.add_argument("--seed", type=int, default=0, help="seed of the generated sets")
+    parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--force", action="store_true", help="regenerate generated sets (never a release)")
+    parser.add_argument("--offline", action="store_true", help="no hub, no archive download")
+    parser.add_argument("--no-lra-download", action="store_true",
+                        help="do not download the 7.7 GB LRA archive (Retrieval, Path-X stay missing)")
+    parser.add_argument("--no-process", action="store_true", help="do not build the processed caches")
+    args = parser.parse_args(argv)
+    sys.exit(prepare(args))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,171 @@
+"""Run one job in its own process and make sure it leaves a summary.json.
+
+Two ways to start the process:
+- `fork`: a copy of this (already warm) driver calls `macformer.train.run(overrides)`;
+  saves the ~5 s of importing torch and Lightning per run (CPU profiles).
+- `subprocess`: `python -m macformer.train <overrides>`, a fresh interpreter, exactly
+  the command a user would type (the paper profile; safe with CUDA).
+Either way a crash, a kill or a timeout of one run cannot stop the sweep: when the
+process ends without a readable summary, the driver writes a `failed` one with the
+exit status and the end of the run's log.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import signal
+import subprocess
+import sys
+import time
+import traceback
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .sweep import Job
+
+SUMMARY_NAME = "summary.json"
+LOG_NAME = "reproduce.log"
+# Keys of the summary schema (macformer.training.summary.SCHEMA) the driver fills itself.
+_EMPTY_RESULT = {
+    "val_accuracy": None, "test_accuracy": None, "best_step": None, "steps": 0,
+    "train_seconds": None, "train_tokens_per_second": None, "train_steps_per_second": None,
+    "peak_memory_mb": None, "device": None, "params": None, "seq_len": None,
+    "config_hash": None, "git_commit": None,
+}
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def read_summary(run_dir: Path) -> dict | None:
+    try:
+        summary = json.loads((Path(run_dir) / SUMMARY_NAME).read_text())
+    except (OSError, ValueError):
+        return None
+    return summary if isinstance(summary, dict) else None
+
+
+def write_summary(run_dir: Path, summary: dict) -> None:
+    from macformer.report.atomic import write_text
+
+    write_text(Path(run_dir) / SUMMARY_NAME, json.dumps(summary, indent=2, default=str) + "\n")
+
+
+def driver_summary(job: Job, status: str, error: str, start: str | None = None) -> dict:
+    """A summary for a run the driver did not let train (missing data) or that died
+    without writing one."""
+    facts = {k: job.facts[k] for k in ("task", "attention", "kernel", "ppsbn", "num_features",
+                                       "seed", "profile", "batch_size", "max_steps")}
+    return {**facts, "status": status, "error": error, **_EMPTY_RESULT, "seq_len": job.seq_len,
+            "start_time": start or now(), "end_time": now(), "run_dir": str(job.run_dir),
+            "written_by": "macformer.reproduce"}
+
+
+def run_job(job: Job, isolation: str, timeout_s: float | None) -> tuple[dict, float]:
+    """Run `job`; return its summary (from the run, or written here) and the seconds taken."""
+    job.run_dir.mkdir(parents=True, exist_ok=True)
+    log_path = job.run_dir / LOG_NAME
+    before = read_summary(job.run_dir)
+    start, t0 = now(), time.monotonic()
+    runner = _run_forked if isolation == "fork" else _run_subprocess
+    exit_info = runner(job, log_path, timeout_s)
+    seconds = time.monotonic() - t0
+    summary = read_summary(job.run_dir)
+    fresh = summary is not None and summary != before and summary.get("status") in (
+        "completed", "failed", "interrupted")
+    if not fresh:  # killed, crashed before training started, or a bug: say so
+        reason = exit_info or "the run ended without writing summary.json"
+        summary = driver_summary(job, "failed", f"{reason}; last lines of {log_path}:\n"
+                                 f"{_tail(log_path)}", start)
+        write_summary(job.run_dir, summary)
+    elif exit_info is not None and summary["status"] != "completed":
+        summary["error"] = f"{exit_info} ({summary.get('error')})"  # e.g. the time limit
+        write_summary(job.run_dir, summary)
+    return summary, seconds
+
+
+def _run_forked(job: Job, log_path: Path, timeout_s: float | None) -> str | None:
+    context = multiprocessing.get_context("fork")
+    process = context.Process(target=_child, args=(list(job.overrides), str(log_path)),
+                              name=f"macformer-{job.name}")
+    process.start()
+    process.join(timeout_s)
+    if process.is_alive():
+        _stop(process.pid)
+        process.join(30)
+        if process.is_alive():
+            process.kill()
+            process.join()
+        return f"stopped after the {timeout_s:.0f} s limit of a run"
+    return None if process.exitcode == 0 else _exit_text(process.exitcode)
+
+
+def _child(overrides: list[str], log_path: str) -> None:
+    """In the forked process: send output to the run's log, train, exit without
+    running the driver's atexit handlers."""
+    fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    code = 0
+    try:
+        from macformer.train import run
+
+        run(overrides)
+    except BaseException:  # noqa: B036  (the summary says what; the log keeps the trace)
+        traceback.print_exc()
+        code = 1
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
+def _run_subprocess(job: Job, log_path: Path, timeout_s: float | None) -> str | None:
+    command = [sys.executable, "-m", "macformer.train", *job.overrides]
+    with open(log_path, "a") as log:
+        log.write("$ " + " ".join(command) + "\n")
+        log.flush()
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+        try:
+            code = process.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            _stop(process.pid, group=True)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+            return f"stopped after the {timeout_s:.0f} s limit of a run"
+        except KeyboardInterrupt:
+            _stop(process.pid, group=True)
+            process.wait()
+            raise
+    return None if code == 0 else _exit_text(code)
+
+
+def _stop(pid: int, group: bool = False) -> None:
+    """SIGINT first: training then writes an `interrupted` summary and a checkpoint."""
+    try:
+        (os.killpg if group else os.kill)(pid, signal.SIGINT)
+    except ProcessLookupError:
+        pass
+
+
+def _exit_text(code: int | None) -> str:
+    if code is not None and code < 0:
+        return f"the run was killed by signal {signal.Signals(-code).name}"
+    return f"the run exited with status {code}"
+
+
+def _tail(path: Path, lines: int = 15) -> str:
+    try:
+        text = path.read_text(errors="replace").splitlines()
+    except OSError:
+        return "(no log)"
+    return "\n".join(text[-lines:]) or "(empty log)"

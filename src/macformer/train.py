@@ -1,0 +1,236 @@
+"""Train one configuration: `python -m macformer.train task=listops attention=rmfa kernel=inverse`.
+
+A straight line: check the config → skip / resume / start (training/resume.py) → data
+(generated when missing and generable) → model → Lightning module → fit → test the
+best-validation checkpoint → summary.json in the run folder. Sweeps: add `-m` and
+comma-separated values. In Python: `macformer.train.run(["task=listops", ...])`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+from datetime import datetime, timezone
+from pathlib import Path
+
+import hydra
+import torch
+from omegaconf import DictConfig, OmegaConf
+
+from macformer.training import resolvers  # noqa: F401  (registers the config resolvers)
+from macformer.training.checks import ConfigError, check_config
+from macformer.training.resume import (
+    config_hash,
+    hashed_settings,
+    plan_run,
+    resolved_settings,
+    write_identity,
+)
+from macformer.training.summary import COMPLETED, FAILED, INTERRUPTED, SUMMARY_NAME, write_summary
+
+log = logging.getLogger("macformer.train")
+CONFIG_DIR = Path(__file__).resolve().parents[2] / "conf"
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _git_commit() -> str | None:
+    root = Path(__file__).resolve().parents[2]
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
+                              timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+        return head + ("+dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def _uses_gpu(cfg: DictConfig) -> bool:
+    accelerator = cfg.trainer.accelerator
+    return accelerator in ("gpu", "cuda") or (accelerator == "auto" and torch.cuda.is_available())
+
+
+def _device(cfg: DictConfig, world_size: int) -> str:
+    if _uses_gpu(cfg):
+        name = torch.cuda.get_device_name(0)
+    else:
+        name = f"cpu, {torch.get_num_threads()} threads"
+    return name if world_size == 1 else f"{name} × {world_size} processes"
+
+
+def _trainer_settings(cfg: DictConfig) -> DictConfig:
+    """The trainer config with `auto` precision / determinism made concrete."""
+    settings = OmegaConf.to_container(cfg.trainer, resolve=True)
+    gpu = _uses_gpu(cfg)
+    if settings["precision"] == "auto":
+        settings["precision"] = "16-mixed" if gpu else "32-true"
+    if settings["deterministic"] == "auto":
+        settings["deterministic"] = not gpu
+    return OmegaConf.create(settings)
+
+
+def _attention_facts(cfg: DictConfig) -> dict:
+    from macformer.attention import KERNEL_ATTENTIONS
+
+    options = cfg.attention.options or {}
+    has_kernel = cfg.attention.name in KERNEL_ATTENTIONS
+    return {
+        "attention": cfg.attention.name,
+        "kernel": options.get("kernel") if has_kernel else None,
+        "ppsbn": bool(options.get("ppsbn", True)) if has_kernel else None,
+        "num_features": options.get("num_features"),
+    }
+
+
+def _is_launched_worker() -> bool:
+    """True in the extra processes Lightning's DDP launcher starts (rank > 0)."""
+    return int(os.environ.get("LOCAL_RANK", "0")) > 0 or int(os.environ.get("NODE_RANK", "0")) > 0
+
+
+def train(cfg: DictConfig, overrides: list[str] | tuple[str, ...] = ()) -> dict:
+    """Run one configuration in this process and return its summary (also written to summary.json)."""
+    start = _now()
+    check_config(cfg, overrides)
+    run_dir = Path(cfg.run.dir)
+    cfg_hash = config_hash(cfg)
+    worker = _is_launched_worker()
+    if worker:
+        last = run_dir / "checkpoints" / "last.ckpt"
+        checkpoint = last if (cfg.run.resume and not cfg.run.force and last.exists()) else None
+    else:
+        plan = plan_run(run_dir, cfg_hash, resume=cfg.run.resume, force=cfg.run.force)
+        if plan.message:
+            log.info(plan.message)
+            print(plan.message, flush=True)
+        if plan.action == "skip":
+            return plan.previous
+        checkpoint = plan.checkpoint
+        write_identity(run_dir, cfg_hash, hashed_settings(cfg))
+
+    summary = {
+        "task": cfg.task.name, **_attention_facts(cfg), "seed": cfg.seed, "profile": cfg.run.profile,
+        "status": None, "error": None, "val_accuracy": None, "test_accuracy": None, "best_step": None,
+        "steps": 0, "max_steps": cfg.task.max_steps, "train_seconds": None,
+        "train_tokens_per_second": None, "train_steps_per_second": None, "peak_memory_mb": None,
+        "device": None, "params": None, "seq_len": None, "batch_size": cfg.task.batch_size,
+        "config_hash": cfg_hash, "git_commit": _git_commit(), "start_time": start, "end_time": None,
+        "run_dir": str(run_dir), "resumed_from": str(checkpoint) if checkpoint else None,
+    }
+    sigint = signal.getsignal(signal.SIGINT)
+    trainer = None
+    try:
+        trainer = _fit_and_test(cfg, checkpoint, summary)
+        summary["status"] = COMPLETED
+    except BaseException as error:  # noqa: B036  (Ctrl-C and failures both leave a summary)
+        interrupted = isinstance(error, KeyboardInterrupt | SystemExit) or (
+            trainer is not None and trainer.interrupted)
+        summary["status"] = INTERRUPTED if interrupted else FAILED
+        summary["error"] = f"{type(error).__name__}: {error}"
+        raise
+    finally:
+        signal.signal(signal.SIGINT, sigint)  # Lightning ignores SIGINT after a Ctrl-C
+        summary["end_time"] = _now()
+        _finish_wandb(summary["status"])
+        if not worker:
+            write_summary(run_dir / SUMMARY_NAME, summary)
+            log.info(f"{summary['status']}: {run_dir / SUMMARY_NAME}")
+    return summary
+
+
+def _fit_and_test(cfg: DictConfig, checkpoint: Path | None, summary: dict):
+    import pytorch_lightning as pl
+    from hydra.utils import instantiate
+
+    from macformer.training.data_prep import ensure_data
+    from macformer.training.datamodule import ResumableDataModule
+    from macformer.training.debug import InterruptAtStep
+
+    pl.seed_everything(cfg.seed, workers=True)
+    generated = ensure_data(cfg)
+    if generated:
+        summary["data_generated"] = generated
+    datamodule = ResumableDataModule(instantiate(cfg.data), seed=cfg.seed)
+    model = instantiate(cfg.model)
+    module = instantiate(cfg.optim)(model=model)
+    summary["params"] = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    summary["seq_len"] = model.encoder.max_length
+
+    loggers = [instantiate(c) for c in (cfg.logger or {}).values()]
+    callbacks = [instantiate(c) for c in (cfg.callbacks or {}).values()]
+    if not loggers:  # the learning-rate monitor has nowhere to write
+        callbacks = [c for c in callbacks if not isinstance(c, pl.callbacks.LearningRateMonitor)]
+    if cfg.debug.interrupt_at_step is not None:
+        callbacks.append(InterruptAtStep(cfg.debug.interrupt_at_step))
+    trainer = instantiate(_trainer_settings(cfg), callbacks=callbacks, logger=loggers or False)
+    summary["device"] = _device(cfg, trainer.world_size)
+    for logger in loggers:
+        logger.log_hyperparams(resolved_settings(cfg))
+
+    try:
+        trainer.fit(module, datamodule=datamodule, ckpt_path=str(checkpoint) if checkpoint else None)
+    finally:
+        _collect(trainer, summary)
+    if trainer.interrupted:
+        raise KeyboardInterrupt("training was interrupted")
+    if cfg.run.test:
+        best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
+        results = trainer.test(module, datamodule=datamodule, ckpt_path=best or None, verbose=False)
+        if results:
+            summary["test_accuracy"] = float(results[0]["test/accuracy"])
+    return trainer
+
+
+def _collect(trainer, summary: dict) -> None:
+    metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if getattr(v, "numel", lambda: 1)() == 1}
+    summary["steps"] = max(int(trainer.global_step), int(metrics.get("perf/global_step", 0)))
+    if "val/best_accuracy" in metrics:
+        summary["val_accuracy"] = metrics["val/best_accuracy"]
+        summary["best_step"] = int(metrics["val/best_step"])
+    for key in ("train_seconds", "train_tokens_per_second", "train_steps_per_second", "peak_memory_mb"):
+        if f"perf/{key}" in metrics:
+            summary[key] = metrics[f"perf/{key}"]
+
+
+def _finish_wandb(status: str | None) -> None:
+    """End this job's W&B run, so the next job of a multirun starts its own."""
+    import sys
+
+    if "wandb" not in sys.modules:
+        return
+    import wandb
+
+    if wandb.run is not None:
+        wandb.finish(exit_code=0 if status == COMPLETED else 1)
+
+
+def run(overrides: list[str] | tuple[str, ...] = (), config_dir: str | os.PathLike | None = None) -> dict:
+    """Compose conf/train.yaml with `overrides` and train it in this process; returns the summary.
+
+    For scripts (e.g. the reproduce driver): `run(["task=listops", "attention=rmfa", "profile=cpu"])`.
+    """
+    from hydra import compose, initialize_config_dir
+
+    with initialize_config_dir(str(config_dir or CONFIG_DIR), version_base="1.3"):
+        cfg = compose("train", overrides=list(overrides))
+    return train(cfg, overrides)
+
+
+@hydra.main(config_path="../../conf", config_name="train", version_base="1.3")
+def main(cfg: DictConfig) -> float | None:
+    from hydra.core.hydra_config import HydraConfig
+
+    try:
+        summary = train(cfg, list(HydraConfig.get().overrides.task))
+    except ConfigError as error:
+        log.error(str(error))
+        raise
+    return summary.get("val_accuracy")
+
+
+if __name__ == "__main__":
+    main()

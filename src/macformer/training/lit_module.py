@@ -1,0 +1,130 @@
+"""The Lightning module: cross-entropy on an LRA classifier, AdamW with a one-cycle schedule.
+
+The optimiser and schedule are those of the Macformer authors' LRA code: AdamW
+(betas 0.9/0.999, eps 1e-6, no weight decay) and a one-cycle schedule with linear
+warm-up for `warmup_steps` then linear anneal to `max_steps` (pct_start =
+warmup/steps). The best validation accuracy and its step are tracked here and saved
+in checkpoints, so a resumed run still knows them.
+"""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytorch_lightning as pl
+import torch
+from torch import nn
+from torch.nn import functional as F
+from torchmetrics.classification import MulticlassAccuracy
+
+
+def one_cycle_factor(warmup_steps: int, max_steps: int, div_factor: float = 25.0,
+                     final_div_factor: float = 1e4):
+    """lr multiplier at each step: PyTorch's linear OneCycleLR (pct_start = warmup/steps), written
+    out so that a warm-up of 0 or 1 step also works: from 1/div_factor up to 1 over the warm-up,
+    then linearly down to 1/(div_factor·final_div_factor) at max_steps."""
+    start, end = 1.0 / div_factor, 1.0 / (div_factor * final_div_factor)
+
+    def factor(step: int) -> float:
+        if step < warmup_steps:
+            return start + (1.0 - start) * step / warmup_steps
+        span = max(max_steps - warmup_steps, 1)
+        return 1.0 + (end - 1.0) * min(step - warmup_steps, span) / span
+
+    return factor
+
+
+class LRALitModule(pl.LightningModule):
+    def __init__(self, model: nn.Module, num_classes: int, lr: float, warmup_steps: int,
+                 max_steps: int, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-6,
+                 weight_decay: float = 0.0):
+        super().__init__()
+        self.model = model
+        self.lr, self.warmup_steps, self.max_steps = lr, warmup_steps, max_steps
+        self.betas, self.eps, self.weight_decay = tuple(betas), eps, weight_decay
+        self.train_accuracy = MulticlassAccuracy(num_classes, average="micro")
+        self.val_accuracy = MulticlassAccuracy(num_classes, average="micro")
+        self.test_accuracy = MulticlassAccuracy(num_classes, average="micro")
+        self.best_val_accuracy: float | None = None
+        self.best_step: int | None = None
+
+    def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        return self.model(batch)
+
+    def _step(self, batch, metric: MulticlassAccuracy, stage: str):
+        logits = self(batch)
+        loss = F.cross_entropy(logits.float(), batch["label"])
+        metric(logits.detach(), batch["label"])
+        on_step = stage == "train"
+        self.log(f"{stage}/loss", loss, on_step=on_step, on_epoch=not on_step, sync_dist=not on_step,
+                 batch_size=batch["label"].shape[0], prog_bar=on_step)
+        self.log(f"{stage}/accuracy", metric, on_step=on_step, on_epoch=not on_step,
+                 batch_size=batch["label"].shape[0], prog_bar=not on_step)
+        return loss
+
+    def training_step(self, batch, batch_idx):
+        return self._step(batch, self.train_accuracy, "train")
+
+    def validation_step(self, batch, batch_idx):
+        self._step(batch, self.val_accuracy, "val")
+
+    def test_step(self, batch, batch_idx):
+        self._step(batch, self.test_accuracy, "test")
+
+    def on_validation_epoch_end(self):
+        if self.trainer.sanity_checking:
+            return
+        accuracy = float(self.val_accuracy.compute())  # synced over processes
+        if self.best_val_accuracy is None or accuracy > self.best_val_accuracy:
+            self.best_val_accuracy, self.best_step = accuracy, int(self.global_step)
+        # In callback_metrics so that ddp_spawn hands them back to the main process.
+        self.log("val/best_accuracy", self.best_val_accuracy, sync_dist=False, rank_zero_only=False)
+        self.log("val/best_step", float(self.best_step), sync_dist=False, rank_zero_only=False)
+
+    def configure_optimizers(self):
+        optimizer = torch.optim.AdamW(self.parameters(), lr=self.lr, betas=self.betas, eps=self.eps,
+                                      weight_decay=self.weight_decay)
+        scheduler = torch.optim.lr_scheduler.LambdaLR(
+            optimizer, one_cycle_factor(self.warmup_steps, self.max_steps))
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
+
+    # --- checkpoints: best-so-far and the random state, so a resumed run continues exactly.
+    def on_save_checkpoint(self, checkpoint):
+        checkpoint["best_val_accuracy"] = self.best_val_accuracy
+        checkpoint["best_step"] = self.best_step
+        checkpoint["rng_states"] = {
+            "torch": torch.get_rng_state(),
+            "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+            # Tensors and plain tuples only, so checkpoints load with weights_only=True.
+            "numpy": _numpy_state_to_plain(np.random.get_state()),
+            "python": random.getstate(),
+        }
+
+    def on_load_checkpoint(self, checkpoint):
+        self.best_val_accuracy = checkpoint.get("best_val_accuracy")
+        self.best_step = checkpoint.get("best_step")
+        self._rng_states_to_restore = checkpoint.get("rng_states")
+
+    def on_train_batch_start(self, batch, batch_idx):
+        # Restored just before the first step after resuming: Lightning may re-run the
+        # interrupted validation, and every DataLoader iterator draws its seed from the
+        # global generator, so restoring any earlier would let those draws shift it.
+        states = getattr(self, "_rng_states_to_restore", None)
+        if states:
+            torch.set_rng_state(states["torch"])
+            if states["cuda"] and torch.cuda.is_available():
+                torch.cuda.set_rng_state_all(states["cuda"])
+            np.random.set_state(_numpy_state_from_plain(states["numpy"]))
+            random.setstate(states["python"])
+            self._rng_states_to_restore = None
+
+
+def _numpy_state_to_plain(state):
+    kind, keys, pos, has_gauss, gauss = state
+    return (kind, torch.from_numpy(keys.astype(np.int64)), int(pos), int(has_gauss), float(gauss))
+
+
+def _numpy_state_from_plain(state):
+    kind, keys, pos, has_gauss, gauss = state
+    return (kind, keys.numpy().astype(np.uint32), pos, has_gauss, gauss)

@@ -1,0 +1,106 @@
+"""Which runs to skip, resume or start: the run folder is a function of the config.
+
+The folder is `<results>/runs/<profile>/<task>/<label>[-<tag>]/seed<seed>` (conf/train.yaml),
+so running the same configuration again finds its earlier run there:
+- a completed summary → skip (unless run.force=true, which starts over);
+- `checkpoints/last.ckpt` → resume from it (unless run.resume=false);
+- otherwise → start.
+`config_hash` covers every setting that changes the result. A folder holding a run of
+a DIFFERENT configuration (e.g. another learning rate) is never resumed or skipped:
+the run stops with an error asking for run.tag (a separate folder) or run.force.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from omegaconf import DictConfig, OmegaConf
+
+from .checks import ConfigError
+from .summary import COMPLETED, SUMMARY_NAME, read_summary
+
+IDENTITY_NAME = "run_identity.json"
+# Settings that do not change what is computed.
+NOT_HASHED = {
+    "paths", "logger", "callbacks", "debug", "hydra", "kernel",  # kernel: via attention.options
+    "run.force", "run.resume", "run.sweep_id", "run.test", "run.dir", "run.relative_dir",
+    "data.num_workers", "data.data_dir", "generate",
+    "trainer.enable_progress_bar", "trainer.log_every_n_steps", "trainer.default_root_dir",
+    "trainer.enable_model_summary", "trainer.num_sanity_val_steps",
+}
+
+
+def resolved_settings(cfg: DictConfig) -> dict:
+    """The config as plain data, interpolations resolved, without Hydra's own node."""
+    return {str(key): OmegaConf.to_container(cfg[key], resolve=True) if OmegaConf.is_config(cfg[key])
+            else cfg[key] for key in cfg if key != "hydra"}
+
+
+def hashed_settings(cfg: DictConfig) -> dict:
+    settings = resolved_settings(cfg)
+    for dotted in NOT_HASHED:
+        node, *rest = dotted.split(".")
+        if not rest:
+            settings.pop(node, None)
+        elif isinstance(settings.get(node), dict):
+            settings[node].pop(rest[0], None)
+    return settings
+
+
+def config_hash(cfg: DictConfig) -> str:
+    blob = json.dumps(hashed_settings(cfg), sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Plan:
+    action: str  # "start", "resume" or "skip"
+    checkpoint: Path | None = None
+    previous: dict | None = None
+    message: str = ""
+
+
+def plan_run(run_dir: Path, cfg_hash: str, resume: bool = True, force: bool = False) -> Plan:
+    run_dir = Path(run_dir)
+    last = run_dir / "checkpoints" / "last.ckpt"
+    summary = read_summary(run_dir / SUMMARY_NAME)
+    identity = read_summary(run_dir / IDENTITY_NAME)
+    earlier_hash = (summary or {}).get("config_hash") or (identity or {}).get("config_hash")
+    if force:
+        clear_run(run_dir)
+        return Plan("start", message=f"run.force=true: starting {run_dir} afresh")
+    if earlier_hash is not None and earlier_hash != cfg_hash:
+        raise ConfigError(
+            f"{run_dir} holds a run of a different configuration (config_hash {earlier_hash}, this one "
+            f"{cfg_hash}). Set run.tag=NAME to keep both (another folder), or run.force=true to replace it."
+        )
+    if summary is not None and summary.get("status") == COMPLETED:
+        return Plan("skip", previous=summary,
+                    message=f"{run_dir} already completed (test accuracy {summary.get('test_accuracy')}); "
+                            f"skipping it (run.force=true re-runs it)")
+    if last.exists() and resume:
+        return Plan("resume", checkpoint=last, previous=summary,
+                    message=f"resuming {run_dir} from {last}")
+    if last.exists():
+        clear_run(run_dir)
+        return Plan("start", message=f"run.resume=false: starting {run_dir} afresh")
+    return Plan("start")
+
+
+def clear_run(run_dir: Path) -> None:
+    """Remove what a previous run left that would be mistaken for this one's."""
+    shutil.rmtree(Path(run_dir) / "checkpoints", ignore_errors=True)
+    for name in (SUMMARY_NAME, IDENTITY_NAME):
+        (Path(run_dir) / name).unlink(missing_ok=True)
+
+
+def write_identity(run_dir: Path, cfg_hash: str, settings: dict) -> None:
+    path = Path(run_dir) / IDENTITY_NAME
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"config_hash": cfg_hash, "settings": settings}, indent=2, default=str))
+    tmp.replace(path)

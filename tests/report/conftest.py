@@ -1,0 +1,76 @@
+import json
+from pathlib import Path
+
+import pytest
+
+# Every key of the summary schema, as training writes it; tests override what they need.
+BASE_SUMMARY = {
+    "task": "listops", "attention": "softmax", "kernel": None, "ppsbn": None,
+    "num_features": None, "seed": 0, "profile": "cpu", "status": "completed", "error": None,
+    "val_accuracy": 0.30, "test_accuracy": 0.30, "best_step": 100, "steps": 200,
+    "max_steps": 200, "train_seconds": 60.0, "train_tokens_per_second": 1000.0,
+    "train_steps_per_second": 2.0, "peak_memory_mb": 500.0, "device": "cpu, 2 threads",
+    "params": 12345, "seq_len": 512, "batch_size": 8, "config_hash": "0123456789abcdef",
+    "git_commit": "abc1234", "start_time": "2024-05-01T10:00:00+00:00",
+    "end_time": "2024-05-01T10:01:00+00:00", "run_dir": "unused",
+}
+
+
+def summary(**overrides) -> dict:
+    unknown = set(overrides) - set(BASE_SUMMARY)
+    assert not unknown, f"not in the schema: {unknown}"
+    return {**BASE_SUMMARY, **overrides}
+
+
+def write_summaries(root: Path, runs: dict[str, dict]) -> Path:
+    """runs: relative run folder -> summary dict (or a str written verbatim)."""
+    for rel, content in runs.items():
+        path = root / rel / "summary.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content if isinstance(content, str) else json.dumps(content, indent=2))
+    return root
+
+
+MISSING_TEXT = "IMDb not found under data/text; fetch it with: make data TASKS=text"
+
+
+@pytest.fixture
+def hand_written_runs(tmp_path) -> Path:
+    """A small sweep, written by hand: two softmax seeds, RMFA with and without ppSBN
+    (one failed run, one partly failed cell), an RFA run without a softmax baseline
+    on its task, a task whose data is missing, a re-run that supersedes a failure, a
+    GPU run of another profile, and a summary that cannot be read."""
+    rmfa = {"attention": "rmfa", "kernel": "exp", "ppsbn": True, "num_features": 128}
+    return write_summaries(tmp_path / "runs", {
+        "cpu/listops/softmax/seed0": summary(test_accuracy=0.30),
+        "cpu/listops/softmax/seed1": summary(seed=1, test_accuracy=0.34,
+                                             train_tokens_per_second=1200.0,
+                                             peak_memory_mb=700.0),
+        "cpu/listops/rmfa-exp/seed0": summary(**rmfa, test_accuracy=0.365,
+                                              train_tokens_per_second=3300.0,
+                                              peak_memory_mb=150.0),
+        "cpu/listops/rmfa-exp/seed1": summary(
+            **rmfa, seed=1, status="failed", test_accuracy=None, val_accuracy=None,
+            error="Traceback (most recent call last):\n  File \"x.py\", line 1\n"
+                  "FloatingPointError: loss is nan at step 17"),
+        "cpu/listops/rmfa-inverse-noppsbn/seed0": summary(
+            **{**rmfa, "kernel": "inverse", "ppsbn": False}, status="failed",
+            test_accuracy=None, val_accuracy=None, error="ValueError: |q·k| = 1.7 >= radius 1"),
+        "cpu/pathfinder/rfa/seed0": summary(task="pathfinder", attention="rfa", num_features=128,
+                                            test_accuracy=0.6125, seq_len=1024),
+        # First attempt failed, the re-run (later end_time) completed: only the re-run counts.
+        "cpu/pathfinder/softmax-old/seed0": summary(
+            task="pathfinder", status="interrupted", error="KeyboardInterrupt",
+            test_accuracy=None, seq_len=1024, end_time="2024-05-01T09:00:00+00:00"),
+        "cpu/pathfinder/softmax/seed0": summary(task="pathfinder", test_accuracy=0.55,
+                                                seq_len=1024, train_tokens_per_second=800.0,
+                                                peak_memory_mb=900.0, device="cpu, 1 thread"),
+        "cpu/text/softmax/seed0": summary(task="text", status="missing", error=MISSING_TEXT,
+                                          test_accuracy=None, val_accuracy=None),
+        "cpu/text/rmfa-exp/seed0": summary(task="text", **rmfa, status="missing",
+                                           error=MISSING_TEXT, test_accuracy=None,
+                                           val_accuracy=None),
+        "paper/listops/softmax/seed0": summary(profile="paper", test_accuracy=0.3737,
+                                               device="NVIDIA H100", seq_len=2000, batch_size=32),
+        "cpu/image/softmax/seed0": "{ half a summ",
+    })

@@ -1,0 +1,253 @@
+"""The aggregator on hand-written summaries: exact table contents, failed / missing /
+unreadable runs, de-duplication, determinism and atomic writes."""
+
+import csv
+import io
+import json
+
+import pytest
+from conftest import MISSING_TEXT, summary, write_summaries
+
+from macformer.report import OUTPUT_FILES, build_report, load_runs
+from macformer.report.__main__ import main
+from macformer.report.atomic import write_bytes
+from macformer.report.build import LATEX_FILES
+from macformer.report.published import check_published, published_accuracy
+
+
+def read(path):
+    return path.read_text(encoding="utf-8")
+
+
+def table_after(markdown: str, heading: str) -> list[str]:
+    """The table lines of the first table after `heading`."""
+    lines = markdown.splitlines()
+    start = lines.index(heading)
+    table = []
+    for line in lines[start + 1:]:
+        if line.startswith("|"):
+            table.append(line)
+        elif table:
+            break
+    return table
+
+
+def csv_rows(path):
+    return list(csv.DictReader(io.StringIO(read(path))))
+
+
+def test_accuracy_table_exact(hand_written_runs, tmp_path):
+    out = tmp_path / "out"
+    build_report(hand_written_runs, out)
+    md = read(out / "accuracy.md")
+    assert table_after(md, "## Profile `cpu`") == [
+        "| attention | kernel | ppSBN | ListOps | Text | Retrieval | Image | Pathfinder | Avg |",
+        "|:---|:---|:---|---:|---:|---:|---:|---:|---:|",
+        "| softmax | — | — | 32.00 ± 2.83 (n=2) | missing[^1] | not run | not run | 55.00 (n=1) "
+        "| 43.50 (2/5 tasks) |",
+        "| rfa | — | — | not run | not run | not run | not run | 61.25 (n=1) | 61.25 (1/5 tasks) |",
+        "| rmfa | exp | yes | 36.50 (n=1) +1 failed[^2] | missing[^1] | not run | not run "
+        "| not run | 36.50 (1/5 tasks) |",
+        "| rmfa | inverse | no | failed[^3] | not run | not run | not run | not run "
+        "| n/a (0/5 tasks) |",
+    ]
+    assert table_after(md, "## Profile `paper`")[2] == (
+        "| softmax | — | — | 37.37 (n=1) | not run | not run | not run | not run "
+        "| 37.37 (1/5 tasks) |")
+    # The most faithful profile comes first.
+    assert md.index("## Profile `paper`") < md.index("## Profile `cpu`")
+    footnotes = [line for line in md.splitlines() if line.startswith("[^")]
+    assert footnotes == [
+        f"[^1]: Text data missing: {MISSING_TEXT}",
+        "[^2]: failed, seed 1: FloatingPointError: loss is nan at step 17 "
+        "(`cpu/listops/rmfa-exp/seed1/summary.json`)",
+        "[^3]: failed, seed 0: ValueError: |q·k| = 1.7 >= radius 1 "
+        "(`cpu/listops/rmfa-inverse-noppsbn/seed0/summary.json`)",
+    ]
+    # The unreadable summary is named, not dropped silently.
+    assert "`cpu/image/softmax/seed0/summary.json` (unreadable:" in md
+
+
+def test_accuracy_csv_exact(hand_written_runs, tmp_path):
+    build_report(hand_written_runs, tmp_path / "out")
+    rows = csv_rows(tmp_path / "out" / "accuracy.csv")
+    assert [(r["profile"], r["attention"], r["kernel"], r["ppsbn"], r["num_features"])
+            for r in rows] == [
+        ("paper", "softmax", "", "", ""),
+        ("cpu", "softmax", "", "", ""),
+        ("cpu", "rfa", "", "", "128"),
+        ("cpu", "rmfa", "exp", "True", "128"),
+        ("cpu", "rmfa", "inverse", "False", "128"),
+    ]
+    softmax = rows[1]
+    assert {k: softmax[k] for k in softmax if k.startswith(("listops", "text", "average"))} == {
+        "listops_mean": "32.0000", "listops_std": "2.8284", "listops_seeds": "2",
+        "listops_failed": "0", "listops_status": "ok",
+        "text_mean": "", "text_std": "", "text_seeds": "0", "text_failed": "0",
+        "text_status": "missing",
+        "average": "43.5000", "average_tasks": "2",
+    }
+    assert rows[3]["listops_status"] == "partial" and rows[3]["listops_failed"] == "1"
+    assert rows[4]["listops_status"] == "failed" and rows[4]["retrieval_status"] == "not run"
+    assert "pathx_mean" not in softmax  # no Path-X run, no Path-X column
+
+
+def test_efficiency_exact(hand_written_runs, tmp_path):
+    build_report(hand_written_runs, tmp_path / "out")
+    rows = csv_rows(tmp_path / "out" / "efficiency.csv")
+    got = [(r["profile"], r["task"], r["attention"], r["device"], r["seeds"],
+            r["tokens_per_second"], r["speedup_vs_softmax"], r["peak_memory_mb"],
+            r["memory_vs_softmax"]) for r in rows]
+    assert got == [
+        ("paper", "listops", "softmax", "NVIDIA H100", "1", "1000.0000", "1.0000", "500.0000",
+         "1.0000"),
+        ("cpu", "listops", "softmax", "cpu, 2 threads", "2", "1100.0000", "1.0000", "600.0000",
+         "1.0000"),
+        ("cpu", "listops", "rmfa", "cpu, 2 threads", "1", "3300.0000", "3.0000", "150.0000",
+         "0.2500"),
+        # softmax on Pathfinder ran on another device: no ratio for rfa.
+        ("cpu", "pathfinder", "softmax", "cpu, 1 thread", "1", "800.0000", "1.0000", "900.0000",
+         "1.0000"),
+        ("cpu", "pathfinder", "rfa", "cpu, 2 threads", "1", "1000.0000", "", "500.0000", ""),
+    ]
+    md = read(tmp_path / "out" / "efficiency.md")
+    cpu = md[md.index("## Profile `cpu`"):]
+    assert table_after(cpu, "### ListOps")[3] == (
+        "| rmfa | exp | yes | 512 | 8 | 3,300 | 3.00× | 150 | 0.25× | cpu, 2 threads | 1 |")
+    assert table_after(cpu, "### Pathfinder")[3] == (
+        "| rfa | — | — | 1,024 | 8 | 1,000 | n/a | 500 | n/a | cpu, 2 threads | 1 |")
+
+
+def test_published_beside_ours(hand_written_runs, tmp_path):
+    build_report(hand_written_runs, tmp_path / "out")
+    md = read(tmp_path / "out" / "published.md")
+    assert "**Published numbers are copied from the papers, not measured here**" in md
+    paper = table_after(md, "## Profile `paper`")
+    assert paper[2].startswith("| softmax | — | — | Transformer | LRA paper (JAX) | ")
+    assert "| 37.37 / 36.37 (Δ +1.00) | not run / 64.27 |" in paper[2]
+    assert "| 37.37 / 37.10 (Δ +0.27) |" in paper[3]  # Nyströmformer port
+    assert "| 37.37 / 38.37 (Δ -1.00) |" in paper[4]  # Skyformer port
+    assert paper[2].endswith("| n/a (1/5 tasks) / 54.39 |")
+    cpu = table_after(md, "## Profile `cpu`")
+    rfa = [line for line in cpu if line.startswith("| rfa |")]
+    assert len(rfa) == 3 and all("approximate: RFA-like" in line for line in rfa)
+    assert "| 61.25 / 77.05 (Δ -15.80) |" in rfa[0]
+    # rmfa has no published counterpart in lra.md: no row.
+    assert not any(line.startswith("| rmfa |") for line in cpu)
+    rows = csv_rows(tmp_path / "out" / "published.csv")
+    skyformer_softmax = [r for r in rows if r["profile"] == "paper" and r["task"] == "listops"
+                         and r["published_source"].startswith("Skyformer")]
+    assert [(r["ours"], r["published"], r["delta"]) for r in skyformer_softmax] == [
+        ("37.3700", "38.37", "-1.0000")]
+
+
+def test_published_numbers_are_consistent_data():
+    assert check_published() == []
+    table = published_accuracy()
+    assert set(table["source"]) == {"LRA paper (JAX)", "Nyströmformer port (PyTorch)",
+                                    "Skyformer port (PyTorch)"}
+    assert (table["reference"] != "").all()
+    lra = table[(table["source"] == "LRA paper (JAX)") & (table["model"] == "Transformer")]
+    assert lra.iloc[0]["pathx"] == "fail"
+
+
+def test_path_x_column_and_published_fail(tmp_path):
+    runs = write_summaries(tmp_path / "runs", {
+        "a": summary(task="pathx", test_accuracy=0.5, profile="paper"),
+    })
+    build_report(runs, tmp_path / "out")
+    md = read(tmp_path / "out" / "accuracy.md")
+    assert table_after(md, "## Profile `paper`")[0].endswith("| Pathfinder | Path-X | Avg |")
+    assert "| 50.00 (n=1) | n/a (0/5 tasks) |" in md  # Path-X stays out of the average
+    published = read(tmp_path / "out" / "published.md")
+    assert "| 50.00 / fail |" in published and "| 50.00 / n/r |" in published
+
+
+def test_dedup_prefers_completed_then_latest(tmp_path):
+    runs = write_summaries(tmp_path / "runs", {
+        "old-completed": summary(test_accuracy=0.2, end_time="2024-01-01T00:00:00"),
+        "new-completed": summary(test_accuracy=0.4, end_time="2024-02-01T00:00:00"),
+        "newest-failed": summary(status="failed", error="boom", test_accuracy=None,
+                                 end_time="2024-03-01T00:00:00"),
+    })
+    loaded = load_runs(runs)
+    assert len(loaded.frame) == 1 and loaded.superseded == 2
+    assert loaded.frame.iloc[0]["path"] == "new-completed/summary.json"
+
+
+def test_invalid_summaries_are_reported(tmp_path):
+    runs = write_summaries(tmp_path / "runs", {
+        "percent": summary(test_accuracy=37.1),  # a percentage where a fraction belongs
+        "list": "[1, 2]",
+        "no-task": json.dumps({"attention": "softmax", "status": "completed"}),
+    })
+    loaded = load_runs(runs)
+    assert loaded.frame.empty
+    assert [(p.path, p.reason) for p in loaded.problems] == [
+        ("list/summary.json", "not a JSON object"),
+        ("no-task/summary.json", "no 'task'"),
+        ("percent/summary.json", "test_accuracy = 37.1 is not a fraction in [0, 1]"),
+    ]
+
+
+def test_meaningless_fields_are_dropped(tmp_path):
+    """softmax has no kernel or features even if a summary carries them."""
+    runs = write_summaries(tmp_path / "runs", {
+        "a": summary(kernel="exp", ppsbn=True, num_features=128),
+    })
+    row = load_runs(runs).frame.iloc[0]
+    assert row["kernel"] is None and row["ppsbn"] is None and row["num_features"] is None
+
+
+def test_feature_count_column_only_when_it_varies(tmp_path):
+    rmfa = {"attention": "rmfa", "kernel": "exp", "ppsbn": True}
+    runs = write_summaries(tmp_path / "runs", {
+        "a": summary(**rmfa, num_features=64), "b": summary(**rmfa, num_features=128),
+    })
+    build_report(runs, tmp_path / "out")
+    table = table_after(read(tmp_path / "out" / "accuracy.md"), "## Profile `cpu`")
+    assert table[0].startswith("| attention | kernel | ppSBN | D | ListOps |")
+    assert [line.split(" | ")[3] for line in table[2:]] == ["64", "128"]
+
+
+def test_empty_runs_folder_still_writes_everything(tmp_path):
+    report = build_report(tmp_path / "nothing-here", tmp_path / "out")
+    assert sorted(p.name for p in report.written) == sorted(OUTPUT_FILES)
+    assert "No run summaries were found." in read(tmp_path / "out" / "accuracy.md")
+    assert (tmp_path / "out" / "accuracy.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_twice_gives_identical_files_and_no_temporaries(hand_written_runs, tmp_path):
+    out = tmp_path / "out"
+    assert main(["--runs", str(hand_written_runs), "--out", str(out), "--format", "latex"]) == 0
+    first = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert sorted(first) == sorted([*OUTPUT_FILES, *LATEX_FILES])
+    assert main(["--runs", str(hand_written_runs), "--out", str(out), "--format", "latex"]) == 0
+    second = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert first == second
+
+
+def test_latex_tables(hand_written_runs, tmp_path):
+    build_report(hand_written_runs, tmp_path / "out", latex=True)
+    tex = read(tmp_path / "out" / "accuracy.tex")
+    assert tex.count(r"\begin{tabular}") == 2 and r"\usepackage" not in tex
+    assert (r"softmax & --- & --- & 32.00 $\pm$ 2.83 (n=2) & missing\textsuperscript{1} & "
+            r"not run & not run & 55.00 (n=1) & 43.50 (2/5 tasks) \\") in tex
+    assert r"\item[2] failed, seed 1: FloatingPointError: loss is nan at step 17" in tex
+    assert r"\caption{LRA test accuracy (\%), profile cpu: mean $\pm$ std over seeds}" in tex
+
+
+def test_profile_filter(hand_written_runs, tmp_path, capsys):
+    main(["--runs", str(hand_written_runs), "--out", str(tmp_path / "out"), "--profile", "cpu"])
+    md = read(tmp_path / "out" / "accuracy.md")
+    assert "## Profile `cpu`" in md and "## Profile `paper`" not in md
+    assert "plots show profile cpu" in capsys.readouterr().out
+
+
+def test_atomic_write_keeps_the_old_file_on_error(tmp_path):
+    target = tmp_path / "accuracy.md"
+    write_bytes(target, b"old table\n")
+    with pytest.raises(TypeError):
+        write_bytes(target, "not bytes")  # fails while writing the temporary file
+    assert target.read_bytes() == b"old table\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["accuracy.md"]

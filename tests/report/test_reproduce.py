@@ -1,0 +1,102 @@
+"""`python -m macformer.reproduce --profile smoke` end to end on generated data (the
+entry point `make reproduce-lra PROFILE=smoke` calls after install and data), its
+resumption, and a run that fails without stopping the sweep."""
+
+import csv
+import json
+import subprocess
+import sys
+
+from macformer.report import OUTPUT_FILES
+from macformer.reproduce.progress import Progress, clock
+from macformer.reproduce.runner import read_summary, run_job
+from macformer.reproduce.sweep import SWEEPS, Row, Sweep, choose_profile, plan
+
+ROWS = ["softmax", "rfa", "kernelized-exp", "rmfa-exp", "rmfa-exp-noppsbn"]
+
+
+def reproduce(tmp_path, *args):
+    command = [sys.executable, "-m", "macformer.reproduce", "--profile", "smoke",
+               "--data-dir", str(tmp_path / "data"), "--results-dir", str(tmp_path / "results"),
+               "--tasks", "listops", "text", *args]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def test_smoke_end_to_end_then_resume(tmp_path):
+    out = reproduce(tmp_path)
+    assert "reproduce: profile smoke: PROFILE=smoke was asked for." in out
+    assert "[5/10]" in out and "remaining ≈" in out  # text is missing: 5 runs train
+    assert "reproduce: finished in" in out and "5 completed, 5 missing" in out
+    results = tmp_path / "results"
+    for name in OUTPUT_FILES:
+        assert (results / name).stat().st_size > 0, name
+    for name in ("accuracy.png", "efficiency.png"):
+        assert (results / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    rows = list(csv.DictReader((results / "accuracy.csv").open()))
+    got = {(r["attention"], r["kernel"], r["ppsbn"]): r for r in rows}
+    assert sorted(got) == sorted([("softmax", "", ""), ("rfa", "", ""),
+                                  ("kernelized", "exp", "True"), ("rmfa", "exp", "True"),
+                                  ("rmfa", "exp", "False")])
+    for row in rows:
+        assert row["profile"] == "smoke"
+        assert row["listops_status"] == "ok" and 0 <= float(row["listops_mean"]) <= 100
+        assert row["text_status"] == "missing"  # offline: reported, with the fetch command
+        assert row["pathfinder_status"] == "not run"  # not requested
+    accuracy = (results / "accuracy.md").read_text()
+    assert "Text data missing: needs network: `python -m macformer.data.prepare" in accuracy
+    efficiency = list(csv.DictReader((results / "efficiency.csv").open()))
+    assert len(efficiency) == 5 and all(float(r["tokens_per_second"]) > 0 for r in efficiency)
+    assert "| softmax | — | — | Transformer | LRA paper (JAX) |" in (
+        results / "published.md").read_text()
+
+    # The same command again: everything is skipped, nothing trains.
+    again = reproduce(tmp_path)
+    assert again.count("completed before") == 5 and ": running" not in again
+
+    # A run of other settings (an older profile, say) is not taken for this one: re-run.
+    path = results / "runs" / "smoke" / "listops" / "softmax" / "seed0" / "summary.json"
+    stale = json.loads(path.read_text())
+    path.write_text(json.dumps({**stale, "config_hash": "0" * 16}))
+    third = reproduce(tmp_path)
+    assert third.count("completed before") == 4 and "starting it afresh" in third
+    assert json.loads(path.read_text())["config_hash"] == stale["config_hash"]
+
+
+def test_smoke_profile_runs_each_kind_of_row():
+    assert [r.name for r in SWEEPS["smoke"].rows] == ROWS
+
+
+def test_a_run_that_dies_is_reported_failed_and_the_sweep_goes_on(tmp_path):
+    sweep = Sweep("smoke", ("listops",), (Row("rmfa-bad", ("attention=rmfa",
+                                                          "attention.options.num_features=-1")),),
+                  seeds=(0,), isolation="subprocess", run_timeout_s=300, why="test")
+    [job] = plan(sweep, (f"paths.data_dir={tmp_path / 'data'}",
+                         f"paths.results_dir={tmp_path / 'results'}"))
+    summary, seconds = run_job(job, "subprocess", 300)
+    assert summary["status"] == "failed" and seconds > 0
+    assert "num_features" in summary["error"]  # the config check's message, from the log
+    assert read_summary(job.run_dir) == summary  # written where the report finds it
+    assert summary["task"] == "listops" and summary["attention"] == "rmfa"
+
+
+def test_profiles_and_rows():
+    assert choose_profile("smoke")[0] == "smoke"
+    profile, why = choose_profile("auto")
+    assert profile in ("cpu", "paper") and ("GPU" in why)
+    names = [r.name for r in SWEEPS["paper"].rows]
+    assert names[:2] == ["softmax", "rfa"] and len(names) == 17
+    assert "rmfa-sqrt-noppsbn" in names and "kernelized-trigh" in names
+    assert SWEEPS["paper"].tasks[-1] == "pathx"
+
+
+def test_progress_estimate():
+    progress = Progress(["listops", "listops", "pathfinder", "pathfinder"])
+    assert progress.remaining() is None
+    progress.finish("listops", 10.0)
+    progress.finish("pathfinder", 30.0)
+    assert progress.remaining() == 40.0  # one more of each at its own task's pace
+    assert progress.line().startswith("[2/4] elapsed ")
+    assert clock(3725) == "1:02:05" and clock(65) == "1:05"
