@@ -126,3 +126,14 @@ def test_global_rng_decides_an_unseeded_draw():
 def test_bad_arguments_are_refused(bad):
     with pytest.raises(ValueError):
         RandomMaclaurinFeatures(8, **bad)
+
+
+def test_blocks_hold_the_same_features_as_forward():
+    feats = RandomMaclaurinFeatures(8, num_features=64, kernel="sqrt", seed=1).double()
+    x, y = torch.randn(2, 5, 8, dtype=torch.float64), torch.randn(2, 7, 8, dtype=torch.float64)
+    bx, by = feats.blocks(x), feats.blocks(y)
+    assert len(bx) == 2 and sum(b.shape[-1] for b in bx) == 64
+    blockwise = sum(a @ b.transpose(-2, -1) for a, b in zip(bx, by, strict=True))
+    torch.testing.assert_close(blockwise, feats(x) @ feats(y).transpose(-2, -1))
+    whole = torch.cat(bx, -1)
+    torch.testing.assert_close(whole.sort(-1).values, feats(x).sort(-1).values)

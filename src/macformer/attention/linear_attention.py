@@ -22,15 +22,21 @@ def at_least_float32(*tensors: torch.Tensor) -> list[torch.Tensor]:
 
 
 def linear_attention(
-    phi_q: torch.Tensor,
-    phi_k: torch.Tensor,
+    phi_q: torch.Tensor | tuple[torch.Tensor, ...],
+    phi_k: torch.Tensor | tuple[torch.Tensor, ...],
     v: torch.Tensor,
     key_padding_mask: torch.Tensor | None = None,
     causal: bool = False,
     denominator_floor: float = 1.0,
     chunk_size: int = 64,
 ) -> torch.Tensor:
-    """phi_q, phi_k: [B, H, N, D]; v: [B, H, N, d]; mask: [B, N] True = real -> [B, H, N, d]."""
+    """phi_q, phi_k: [B, H, N, D]; v: [B, H, N, d]; mask: [B, N] True = real -> [B, H, N, d].
+
+    The features may come as matching tuples of blocks [B, H, N, D_b] (their
+    concatenation is φ): φ(q)·Σφ(k)vᵀ is then summed block by block, with no copy.
+    """
+    if isinstance(phi_q, torch.Tensor):
+        phi_q, phi_k = (phi_q,), (phi_k,)
     # Append a ones column so one product gives numerator and denominator together.
     v1 = F.pad(v, (0, 1), value=1.0)  # [B, H, N, d + 1]
     if key_padding_mask is not None:
@@ -38,10 +44,10 @@ def linear_attention(
         # from Σ φ(k_j) v_jᵀ and Σ φ(k_j) alike (cheaper than zeroing φ(k_j)).
         v1 = v1 * key_padding_mask[:, None, :, None].to(v1.dtype)  # [B, 1, N, 1] broadcast
     if causal:
-        out1 = _causal(phi_q, phi_k, v1, chunk_size)
+        out1 = _causal(torch.cat(phi_q, -1), torch.cat(phi_k, -1), v1, chunk_size)
     else:
-        kv = phi_k.transpose(-2, -1) @ v1  # [B, H, D, d + 1]
-        out1 = phi_q @ kv  # [B, H, N, d + 1]
+        out1 = sum(q_b @ (k_b.transpose(-2, -1) @ v1)  # [B, H, N, D_b] @ [B, H, D_b, d + 1]
+                   for q_b, k_b in zip(phi_q, phi_k, strict=True))  # [B, H, N, d + 1]
     num, den = out1[..., :-1], out1[..., -1:]
     return num / den.clamp(min=denominator_floor)
 

@@ -105,6 +105,24 @@ class RandomMaclaurinFeatures(nn.Module):
         phi_t = _GroupedProduct.apply(proj_t, self.constant.to(x.dtype), self._groups)  # [..., D, N]
         return phi_t.transpose(-1, -2)  # [..., N, D] (a view)
 
+    def blocks(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """The features of forward(x), split in blocks [..., N, D_b] along the feature axis.
+
+        Degree-1 features are plain projections: taken straight from their own matrix
+        product they need no copy into a combined tensor, forward or backward. Feature
+        order differs from forward(x) (the constant sits with the products), which
+        dot products φ(q)·φ(k), summed over blocks, do not see.
+        """
+        n, c1, _, _ = self._groups[0]
+        if n != 1 or x.dim() == 1:
+            return (self.forward(x),)
+        weights = self.weights.to(x.dtype)
+        linear = x @ weights[:, :c1]  # [..., N, c1]: the degree-1 features
+        higher = tuple((n, c, row - c1, feat - c1) for n, c, row, feat in self._groups[1:])
+        proj_t = weights[:, c1:].t() @ x.transpose(-1, -2)  # [..., Σ_{N_j ≥ 2} N_j, N]
+        rest_t = _GroupedProduct.apply(proj_t, self.constant.to(x.dtype), higher)  # [..., 1 + D_≥2, N]
+        return linear, rest_t.transpose(-1, -2)
+
     def extra_repr(self) -> str:
         return (f"head_dim={self.head_dim}, num_features={self.num_features}, kernel={self.kernel!r}, "
                 f"max_degree={self.max_degree}, p={self.p}")
@@ -125,7 +143,7 @@ class _GroupedProduct(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, proj_t, constant, groups):
-        num_random = sum(c for _, c, _, _ in groups)
+        num_random = sum(c for _, c, _, _ in groups)  # may be 0: then only the constant
         out = proj_t.new_empty(*proj_t.shape[:-2], 1 + num_random, proj_t.shape[-1])
         out[..., 0, :] = constant
         for n, c, row, feat in groups:

@@ -38,7 +38,7 @@ class RandomMaclaurinFeatureAttention(nn.Module):
                 # |q·k| ≤ max|q|·max|k| (Cauchy–Schwarz): a cheap sufficient check.
                 bound = max_norm(q.detach(), None) * max_norm(k.detach(), key_padding_mask)
                 check_radius(self.kernel, bound, "the bound max‖q‖·max‖k‖ on |q·k|")
-            out = linear_attention(self.features(q), self.features(k), v, key_padding_mask,
+            out = linear_attention(self.features.blocks(q), self.features.blocks(k), v, key_padding_mask,
                                    causal=self.causal, denominator_floor=self.denominator_floor)
         if self.post_scale is not None:
             out = self.post_scale(out)
