@@ -60,6 +60,7 @@ import psutil  # noqa: E402
 import torch  # noqa: E402
 
 from benchmarks.measure import device_label, peak_memory_mb, time_ms  # noqa: E402
+from macformer.allocator import allocator_label, keep_freed_memory  # noqa: E402
 from macformer.attention import KERNELS, build_attention  # noqa: E402
 
 COLUMNS = ["attention", "kernel", "variant", "seq_len", "batch", "heads", "head_dim",
@@ -122,7 +123,11 @@ def run(args) -> tuple[pd.DataFrame, list[str]]:
     device = torch.device(args.device)
     if device.type == "cpu":
         torch.set_num_threads(args.threads)
+        if not args.system_allocator:
+            keep_freed_memory()
     label = device_label(device)
+    if device.type == "cpu":
+        label += f", allocator: {allocator_label()}"
     memory_limit_mb = args.max_memory_gb * 1024
     rows, skipped = [], []
     all_variants = variants(args.num_features)
@@ -361,6 +366,9 @@ def parse_args(argv=None):
     p.add_argument("--all-kernels-every-shape", action="store_true")
     p.add_argument("--variants", nargs="+", default=None,
                    help="labels to run (default: all), e.g. softmax rfa rmfa-exp")
+    p.add_argument("--system-allocator", action="store_true",
+                   help="keep glibc's default malloc (it returns freed memory to the OS, so large "
+                        "tensors page-fault in again on every op); see macformer/allocator.py")
     p.add_argument("--targets", action="store_true",
                    help="only the lengths and variants the issue-2 targets need")
     p.add_argument("--verbose", action="store_true")

@@ -21,6 +21,7 @@ import pytorch_lightning as pl
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from macformer.allocator import keep_freed_memory
 from macformer.data.tasks import task_spec
 from macformer.models import Encoder, build_classifier
 from macformer.training import LRALitModule, ThroughputMonitor
@@ -68,6 +69,7 @@ def main(argv=None):
     parser.add_argument("--attentions", default="softmax,rfa,rmfa")
     parser.add_argument("--json", help="also write the results here")
     args = parser.parse_args(argv)
+    keep_freed_memory()  # as every training run does (macformer/allocator.py)
     device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else f"cpu, {torch.get_num_threads()} threads"
     print(f"ListOps model, length {args.length}, batch {args.batch}, {args.steps} steps "
           f"(first {args.skip} skipped), {device}")

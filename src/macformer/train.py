@@ -19,6 +19,7 @@ import hydra
 import torch
 from omegaconf import DictConfig, OmegaConf
 
+from macformer.allocator import keep_freed_memory
 from macformer.training import resolvers  # noqa: F401  (registers the config resolvers)
 from macformer.training.checks import ConfigError, check_config
 from macformer.training.resume import (
@@ -94,6 +95,7 @@ def _is_launched_worker() -> bool:
 
 def train(cfg: DictConfig, overrides: list[str] | tuple[str, ...] = ()) -> dict:
     """Run one configuration in this process and return its summary (also written to summary.json)."""
+    keep_freed_memory()  # see macformer/allocator.py: page faults otherwise dominate CPU runs
     start = _now()
     check_config(cfg, overrides)
     run_dir = Path(cfg.run.dir)

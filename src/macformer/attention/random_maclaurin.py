@@ -164,6 +164,9 @@ class _GroupedProduct(torch.autograd.Function):
     @torch.autograd.function.once_differentiable
     def backward(ctx, grad_out):
         (proj_t,) = ctx.saved_tensors
+        # The gradient of a transposed output arrives token-major; one copy to the
+        # feature-major layout makes every product below read contiguous memory.
+        grad_out = grad_out.contiguous()
         grad = torch.empty_like(proj_t)
         for n, c, row, feat in ctx.groups:
             g = grad_out[..., 1 + feat : 1 + feat + c, :]  # [..., c, N]
