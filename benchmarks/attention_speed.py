@@ -46,6 +46,7 @@ also printed at the end of every run.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -346,7 +347,9 @@ def parse_args(argv=None):
     p.add_argument("--out", type=Path, default=Path("results/bench"))
     p.add_argument("--quick", action="store_true", help="reduced grid (under a minute), for tests")
     p.add_argument("--device", default="cpu")
-    p.add_argument("--threads", type=int, default=1, help="torch intra-op threads on CPU")
+    p.add_argument("--threads", type=int, default=min(2, os.cpu_count() or 1),
+                   help="torch intra-op threads on CPU (default: 2, the cores of the reference "
+                        "machine; use 1 when other jobs share the cores)")
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--heads", type=int, default=2)
     p.add_argument("--head-dims", type=int, nargs="+", default=[32, 64])
