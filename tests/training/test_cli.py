@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 from training_helpers import run_cli
 
 from macformer.training.summary import SUMMARY_NAME
@@ -33,7 +32,6 @@ def test_multirun_dedupes_kernels_and_survives_a_failed_job(lra_data, tmp_path):
     assert (results / "runs" / "smoke" / "listops" / "rfa" / "seed0" / "csv" / "metrics.csv").exists()
 
 
-@pytest.mark.slow
 def test_multirun_with_joblib_launcher(lra_data, tmp_path):
     results = tmp_path / "results"
     proc = run_cli("-m", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "profile=smoke", "logger=none",
