@@ -6,11 +6,11 @@ import io
 import json
 
 import pytest
-from conftest import MISSING_TEXT, summary, write_summaries
+from report_summaries import MISSING_TEXT, summary, write_summaries
 
+from macformer.atomic import write_bytes
 from macformer.report import OUTPUT_FILES, build_report, load_runs
 from macformer.report.__main__ import main
-from macformer.report.atomic import write_bytes
 from macformer.report.build import LATEX_FILES
 from macformer.report.published import check_published, published_accuracy
 

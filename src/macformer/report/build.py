@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import atomic
+from macformer import atomic
+
 from .document import Document, to_latex, to_markdown
 from .load import COMPLETED, Runs, load_runs, profile_sort_key
 from .plots import accuracy_plot, efficiency_plot

@@ -49,7 +49,7 @@ def read_summary(run_dir: Path) -> dict | None:
 
 
 def write_summary(run_dir: Path, summary: dict) -> None:
-    from macformer.report.atomic import write_text
+    from macformer.atomic import write_text
 
     write_text(Path(run_dir) / SUMMARY_NAME, json.dumps(summary, indent=2, default=str) + "\n")
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
+
+from macformer import atomic
 
 SUMMARY_NAME = "summary.json"
 COMPLETED, FAILED, INTERRUPTED = "completed", "failed", "interrupted"
@@ -51,21 +52,8 @@ def write_summary(path: str | os.PathLike, summary: dict) -> Path:
     missing = sorted(set(SCHEMA) - set(summary))
     if missing:
         raise ValueError(f"summary lacks keys: {', '.join(missing)}")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     data = json.dumps(summary, indent=2, sort_keys=False, default=str) + "\n"
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return atomic.write_text(path, data)
 
 
 def read_summary(path: str | os.PathLike) -> dict | None:
