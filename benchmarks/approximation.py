@@ -68,6 +68,9 @@ import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 
 from macformer.attention import KERNELS, build_attention  # noqa: E402
+from macformer.attention.kernels import (
+    evaluate_series as series,  # Σ c_n tⁿ by Horner (also used for the variance series)
+)
 from macformer.attention.kernels import (  # noqa: E402
     kernel_value,
     maclaurin_coefficients,
@@ -88,14 +91,6 @@ HEADS, HEAD_DIM = 2, 32
 
 
 # --------------------------------------------------------------------------- theory
-
-
-def series(coefficients: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-    """sum_n c_n t^n by Horner's rule (no [.., degree] tensor of powers)."""
-    out = torch.full_like(t, float(coefficients[-1]))
-    for c in coefficients.flip(0)[1:].tolist():
-        out = out * t + c
-    return out
 
 
 def second_moment_base(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

@@ -78,9 +78,15 @@ def kernel_value(kernel: str, t: torch.Tensor) -> torch.Tensor:
     return 2.0 - torch.sqrt(1.0 - t)
 
 
+def evaluate_series(coefficients: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    """Σ_n c_n tⁿ by Horner's rule (no [..., degree] tensor of powers)."""
+    out = torch.full_like(t, float(coefficients[-1]))
+    for c in coefficients.flip(0)[1:].tolist():
+        out = out * t + c
+    return out
+
+
 def truncated_kernel_value(kernel: str, t: torch.Tensor, max_degree: int) -> torch.Tensor:
     """Σ_{n ≤ max_degree} a_n tⁿ, the quantity RMF estimates without bias."""
     t = torch.as_tensor(t, dtype=torch.float64)
-    a = maclaurin_coefficients(kernel, max_degree).to(t.device)
-    powers = t.unsqueeze(-1) ** torch.arange(max_degree + 1, dtype=torch.float64, device=t.device)
-    return (powers * a).sum(-1)
+    return evaluate_series(maclaurin_coefficients(kernel, max_degree), t)

@@ -54,12 +54,11 @@ class RandomMaclaurinFeatures(nn.Module):
             raise ValueError(f"p must be > 1, got {p}")
         self.head_dim, self.num_features = head_dim, num_features
         self.kernel, self.max_degree, self.p = kernel, max_degree, p
-        coeffs = maclaurin_coefficients(kernel, max_degree)
-        self.register_buffer("coefficients", coeffs.float())
-        self.register_buffer("constant", coeffs[:1].sqrt().float())  # √a_0
-        # Placeholders; redraw() fills them with a real draw.
+        a0 = maclaurin_coefficients(kernel, 0)
+        # √a_0 follows from the kernel, so it is not part of the state_dict.
+        self.register_buffer("constant", a0.sqrt().float(), persistent=False)
+        # The draw: degrees and weights (placeholders; redraw() fills them).
         self.register_buffer("degrees", torch.zeros(0, dtype=torch.long))
-        self.register_buffer("scales", torch.zeros(0))
         self.register_buffer("weights", torch.zeros(head_dim, 0))
         self._groups: Groups = ()
         self.redraw(seed)
@@ -71,8 +70,7 @@ class RandomMaclaurinFeatures(nn.Module):
         probs = degree_probabilities(self.max_degree, self.p)
         idx = torch.multinomial(probs, self.num_features - 1, replacement=True, generator=gen)
         degrees, _ = torch.sort(idx + 1)  # [D-1], ascending so equal degrees are adjacent
-        a = maclaurin_coefficients(self.kernel, self.max_degree)
-        scales = (a[degrees] / probs[degrees - 1]).sqrt() / math.sqrt(self.num_features - 1)
+        scales = self._scales_of(degrees)
         total = int(degrees.sum())
         weights = torch.randint(0, 2, (self.head_dim, total), generator=gen).double() * 2 - 1
         groups = _make_groups(degrees)
@@ -82,14 +80,25 @@ class RandomMaclaurinFeatures(nn.Module):
             weights[:, row : row + c] *= scales[feat : feat + c]
         device = self.weights.device
         self.degrees = degrees.to(device)
-        self.scales = scales.float().to(device)
         self.weights = weights.float().to(device)  # [d, Σ N_j]: Rademacher, scale folded in
         self._groups = groups
+
+    def _scales_of(self, degrees: torch.Tensor) -> torch.Tensor:
+        """√(a_N / P(N)) / √(D−1) per feature, in float64."""
+        a = maclaurin_coefficients(self.kernel, self.max_degree)
+        probs = degree_probabilities(self.max_degree, self.p)
+        degrees = degrees.cpu()
+        return (a[degrees] / probs[degrees - 1]).sqrt() / math.sqrt(self.num_features - 1)
+
+    @property
+    def scales(self) -> torch.Tensor:
+        """Each random feature's scale (already folded into the weights of its first factor)."""
+        return self._scales_of(self.degrees).to(self.weights)
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         # The draw's size (Σ N_j columns) differs between draws: take the incoming
         # shapes before the default loader copies values in.
-        for name in ("degrees", "scales", "weights"):
+        for name in ("degrees", "weights"):
             if prefix + name in state_dict:
                 incoming = state_dict[prefix + name]
                 setattr(self, name, torch.empty_like(incoming, device=getattr(self, name).device))
