@@ -32,7 +32,7 @@ lint: install
 
 # Toy experiments (approximation error, ppSBN, variance vs theory) and the attention
 # speed/memory benchmark; each takes under 15 minutes on 2 CPU cores. BENCH_ARGS, e.g.
-# `make bench BENCH_ARGS="--device cuda"`, or `--targets` for the issue-2 checks only.
+# `make bench BENCH_ARGS="--device cuda"`, or `--targets` for the speed targets only.
 TOY_ARGS ?=
 BENCH_ARGS ?=
 
@@ -41,6 +41,17 @@ toy: install
 
 bench: install
 	$(PY) benchmarks/attention_speed.py --out results/bench --verbose $(BENCH_ARGS) 2> >(grep -v "^USDT" >&2)
+
+# How peaked each attention is beside the bound its scaling allows (why a row learns or not).
+.PHONY: peakedness gpu-check
+peakedness: install
+	$(PY) benchmarks/attention_peakedness.py --out results/peakedness
+
+# On one GPU: the ListOps paper protocol, softmax / rfa / rmfa causal / rmfa non-causal /
+# kernelized causal side by side (~10 minutes on an H100), then the paper report.
+GPU_CHECK_ARGS ?=
+gpu-check: install
+	$(PY) benchmarks/gpu_listops_check.py --data-dir $(DATA_DIR) --results-dir $(REPORT_DIR) $(GPU_CHECK_ARGS)
 
 # Data: generates ListOps and Pathfinder-32 (full LRA sizes by default), fetches IMDb and
 # CIFAR-10 when online, downloads the LRA release for Retrieval and Path-X when it is not
@@ -59,8 +70,10 @@ data: install
 		--listops-train $(LISTOPS_TRAIN) --listops-val $(LISTOPS_VAL) --listops-test $(LISTOPS_TEST) \
 		--pathfinder-count $(PATHFINDER_COUNT) $(DATA_ARGS)
 
-# The aggregator: every results/runs/**/summary.json -> results/{accuracy,efficiency,
-# published}.{md,csv} and plots. REPORT_ARGS, e.g. "--format latex" or "--profile cpu".
+# The aggregator: every results/runs/**/summary.json -> one folder per profile,
+# results/<profile>/{accuracy,efficiency,published}.{md,csv}, accuracy.png, efficiency.png
+# and curves_<task>.png; it fails, writing nothing, when there is no summary to report.
+# REPORT_ARGS, e.g. "--format latex" or "--profile cpu" (only results/cpu/).
 .PHONY: report
 RUNS_DIR ?= results/runs
 REPORT_DIR ?= results
@@ -79,7 +92,7 @@ REPRODUCE_ARGS ?=
 
 reproduce-lra: install
 	@echo "reproduce-lra: PROFILE=$(PROFILE) resolves to $$($(PY) -m macformer.reproduce --profile $(PROFILE) --print-profile)"
-	$(MAKE) --no-print-directory data $$($(PY) -m macformer.reproduce --profile $(PROFILE) --print-data-vars)
+	eval $(MAKE) --no-print-directory data $$($(PY) -m macformer.reproduce --profile $(PROFILE) --print-data-vars)
 	$(PY) -m macformer.reproduce --profile $(PROFILE) --data-dir $(DATA_DIR) \
 		--results-dir $(REPORT_DIR) $(REPRODUCE_ARGS)
 

@@ -35,11 +35,11 @@ length's x 4; linear variants x 2) exceeds `--max-call-s`, or whose predicted pe
 memory exceeds `--max-memory-gb`, is skipped at that length and every longer one; a
 skip is reported, never silently dropped. A call whose warm-up took longer than
 `--long-call-s` gets a single timed repeat (its own noise is small against its
-length). `--targets` runs only what the issue-2 targets need.
+length). `--targets` runs only what the speed targets need.
 
 Outputs in --out: attention_speed.csv, attention_speed_time.png,
 attention_speed_memory.png, attention_speed.md (speed-up and memory tables relative
-to softmax, the issue-2 targets as PASS/FAIL, skipped cells). The target table is
+to softmax, the speed targets as PASS/FAIL, skipped cells). The target table is
 also printed at the end of every run.
 """
 
@@ -373,7 +373,7 @@ def parse_args(argv=None):
                    help="keep glibc's default malloc (it returns freed memory to the OS, so large "
                         "tensors page-fault in again on every op); see macformer/allocator.py")
     p.add_argument("--targets", action="store_true",
-                   help="only the lengths and variants the issue-2 targets need")
+                   help="only the lengths and variants the speed targets need")
     p.add_argument("--verbose", action="store_true")
     args = p.parse_args(argv)
     if args.quick:
@@ -401,7 +401,7 @@ def main(argv=None) -> pd.DataFrame:
     found = targets(df)
     write_report(df, skipped, found, args.out, args)
     print(pd.DataFrame([t.row() for t in found],
-                       columns=["issue-2 target", "measured", "bound", "result"]).to_markdown(index=False))
+                       columns=["target", "measured", "bound", "result"]).to_markdown(index=False))
     for s in skipped:
         print("skipped:", s)
     print(f"wrote {args.out}/attention_speed.csv, .md and two plots ({df.device.iloc[0]})")

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
 import subprocess
+import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -21,7 +21,9 @@ from omegaconf import DictConfig, OmegaConf
 
 from macformer.allocator import keep_freed_memory
 from macformer.training import resolvers  # noqa: F401  (registers the config resolvers)
-from macformer.training.checks import ConfigError, check_config
+from macformer.training.checks import ConfigError, check_config, check_logger_login
+from macformer.training.outcome import RunError, RunInterrupted, SignalRecorder, describe_failure
+from macformer.training.provenance import RunLog, write_configs
 from macformer.training.resume import (
     config_hash,
     hashed_settings,
@@ -29,7 +31,8 @@ from macformer.training.resume import (
     resolved_settings,
     write_identity,
 )
-from macformer.training.summary import COMPLETED, FAILED, INTERRUPTED, SUMMARY_NAME, write_summary
+from macformer.training.run_lock import RunLock
+from macformer.training.summary import COMPLETED, INTERRUPTED, STOPPED, SUMMARY_NAME, write_summary
 
 log = logging.getLogger("macformer.train")
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "conf"
@@ -76,15 +79,20 @@ def _trainer_settings(cfg: DictConfig) -> DictConfig:
 
 
 def _attention_facts(cfg: DictConfig) -> dict:
-    from macformer.attention import KERNEL_ATTENTIONS
+    """What the run's row is: attention, kernel, ppSBN, features, form, protocol, data."""
+    from macformer.attention import KERNEL_ATTENTIONS, attention_options
 
     options = cfg.attention.options or {}
     has_kernel = cfg.attention.name in KERNEL_ATTENTIONS
+    defaults = attention_options(cfg.attention.name)
     return {
         "attention": cfg.attention.name,
         "kernel": options.get("kernel") if has_kernel else None,
         "ppsbn": bool(options.get("ppsbn", True)) if has_kernel else None,
         "num_features": options.get("num_features"),
+        "causal": bool(options.get("causal", defaults["causal"])) if "causal" in defaults else None,
+        "protocol": cfg.protocol.name,
+        "dataset": cfg.data.get("dataset") or "lra",
     }
 
 
@@ -98,49 +106,61 @@ def train(cfg: DictConfig, overrides: list[str] | tuple[str, ...] = ()) -> dict:
     keep_freed_memory()  # see macformer/allocator.py: page faults otherwise dominate CPU runs
     start = _now()
     check_config(cfg, overrides)
+    check_logger_login(cfg)
     run_dir = Path(cfg.run.dir)
     cfg_hash = config_hash(cfg)
     worker = _is_launched_worker()
+    lock = run_log = None
     if worker:
         last = run_dir / "checkpoints" / "last.ckpt"
         checkpoint = last if (cfg.run.resume and not cfg.run.force and last.exists()) else None
     else:
-        plan = plan_run(run_dir, cfg_hash, resume=cfg.run.resume, force=cfg.run.force)
+        lock = RunLock(run_dir).acquire()  # one process per run folder
+        try:
+            plan = plan_run(run_dir, cfg_hash, resume=cfg.run.resume, force=cfg.run.force)
+        except BaseException:
+            lock.release()
+            raise
         if plan.message:
             log.info(plan.message)
             print(plan.message, flush=True)
-        if plan.action == "skip":
+        if plan.action == "skip":  # nothing of the completed run is touched
+            lock.release()
             return plan.previous
         checkpoint = plan.checkpoint
         write_identity(run_dir, cfg_hash, hashed_settings(cfg))
+        write_configs(run_dir, cfg, overrides)
+        run_log = RunLog(run_dir)
 
     summary = {
         "task": cfg.task.name, **_attention_facts(cfg), "seed": cfg.seed, "profile": cfg.run.profile,
-        "status": None, "error": None, "val_accuracy": None, "test_accuracy": None, "best_step": None,
+        "tag": cfg.run.tag, "status": None, "error": None, "stop_reason": None, "failed_step": None,
+        "skipped_steps": 0, "test_examples": None, "chance_accuracy": None, "val_accuracy": None, "test_accuracy": None, "best_step": None,
         "steps": 0, "max_steps": cfg.task.max_steps, "train_seconds": None,
         "train_tokens_per_second": None, "train_steps_per_second": None, "peak_memory_mb": None,
         "device": None, "params": None, "seq_len": None, "batch_size": cfg.task.batch_size,
         "config_hash": cfg_hash, "git_commit": _git_commit(), "start_time": start, "end_time": None,
         "run_dir": str(run_dir), "resumed_from": str(checkpoint) if checkpoint else None,
     }
-    sigint = signal.getsignal(signal.SIGINT)
-    trainer = None
+    signals = SignalRecorder()
     try:
-        trainer = _fit_and_test(cfg, checkpoint, summary)
-        summary["status"] = COMPLETED
-    except BaseException as error:  # noqa: B036  (Ctrl-C and failures both leave a summary)
-        interrupted = isinstance(error, KeyboardInterrupt | SystemExit) or (
-            trainer is not None and trainer.interrupted)
-        summary["status"] = INTERRUPTED if interrupted else FAILED
-        summary["error"] = f"{type(error).__name__}: {error}"
+        with signals:
+            _fit_and_test(cfg, checkpoint, summary)  # sets status: completed or stopped
+    except BaseException as error:  # noqa: B036  (Ctrl-C, SIGTERM and failures all leave a summary)
+        summary.update(describe_failure(error, signals.received, summary["steps"]))
+        if summary["status"] == INTERRUPTED:
+            raise RunInterrupted(summary["error"], summary["stop_reason"]) from error
         raise
     finally:
-        signal.signal(signal.SIGINT, sigint)  # Lightning ignores SIGINT after a Ctrl-C
         summary["end_time"] = _now()
         _finish_wandb(summary["status"])
         if not worker:
             write_summary(run_dir / SUMMARY_NAME, summary)
             log.info(f"{summary['status']}: {run_dir / SUMMARY_NAME}")
+            if summary["status"] in (STOPPED, INTERRUPTED):
+                print(f"{summary['status']}: {summary['error']}", file=sys.stderr, flush=True)
+            run_log.close()
+            lock.release()
     return summary
 
 
@@ -151,12 +171,21 @@ def _fit_and_test(cfg: DictConfig, checkpoint: Path | None, summary: dict):
     from macformer.training.data_prep import ensure_data
     from macformer.training.datamodule import ResumableDataModule
     from macformer.training.debug import InterruptAtStep
+    from macformer.training.health import TrainingHealth
+    from macformer.training.stopping import (
+        MAX_TIME,
+        SHOULD_STOP,
+        AttemptTimer,
+        SaveOnStop,
+        stop_reason,
+    )
 
     pl.seed_everything(cfg.seed, workers=True)
     generated = ensure_data(cfg)
     if generated:
         summary["data_generated"] = generated
     datamodule = ResumableDataModule(instantiate(cfg.data), seed=cfg.seed)
+    summary.update(datamodule.check_splits())  # an empty split fails here, before training
     model = instantiate(cfg.model)
     module = instantiate(cfg.optim)(model=model)
     summary["params"] = sum(p.numel() for p in model.parameters() if p.requires_grad)
@@ -168,7 +197,13 @@ def _fit_and_test(cfg: DictConfig, checkpoint: Path | None, summary: dict):
         callbacks = [c for c in callbacks if not isinstance(c, pl.callbacks.LearningRateMonitor)]
     if cfg.debug.interrupt_at_step is not None:
         callbacks.append(InterruptAtStep(cfg.debug.interrupt_at_step))
-    trainer = instantiate(_trainer_settings(cfg), callbacks=callbacks, logger=loggers or False)
+    health = TrainingHealth()
+    callbacks += [health, SaveOnStop(Path(cfg.run.dir) / "checkpoints" / "last.ckpt")]
+    settings = _trainer_settings(cfg)
+    max_time = settings.pop("max_time", None)
+    if max_time is not None:  # per attempt (see training/stopping.py)
+        callbacks.append(AttemptTimer(duration=max_time, interval="step"))
+    trainer = instantiate(settings, callbacks=callbacks, logger=loggers or False)
     summary["device"] = _device(cfg, trainer.world_size)
     for logger in loggers:
         logger.log_hyperparams(resolved_settings(cfg))
@@ -177,13 +212,22 @@ def _fit_and_test(cfg: DictConfig, checkpoint: Path | None, summary: dict):
         trainer.fit(module, datamodule=datamodule, ckpt_path=str(checkpoint) if checkpoint else None)
     finally:
         _collect(trainer, summary)
+        summary["skipped_steps"] = health.skips.skipped
     if trainer.interrupted:
         raise KeyboardInterrupt("training was interrupted")
+    summary["stop_reason"] = reason = stop_reason(trainer)
+    if reason in (MAX_TIME, SHOULD_STOP):  # not done: no test; a re-run continues from last.ckpt
+        cause = f"trainer.max_time={max_time}" if reason == MAX_TIME else "a callback"
+        summary["status"] = STOPPED
+        summary["error"] = (f"stopped by {cause} at step {summary['steps']} of {cfg.task.max_steps}; "
+                            f"re-run the same command to continue")
+        return trainer
     if cfg.run.test:
         best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
         results = trainer.test(module, datamodule=datamodule, ckpt_path=best or None, verbose=False)
         if results:
             summary["test_accuracy"] = float(results[0]["test/accuracy"])
+    summary["status"] = COMPLETED
     return trainer
 
 
@@ -225,12 +269,18 @@ def run(overrides: list[str] | tuple[str, ...] = (), config_dir: str | os.PathLi
 @hydra.main(config_path="../../conf", config_name="train", version_base="1.3")
 def main(cfg: DictConfig) -> float | None:
     from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
+    from macformer.data.tasks import DataError
 
     try:
         summary = train(cfg, list(HydraConfig.get().overrides.task))
-    except ConfigError as error:
-        log.error(str(error))
-        raise
+    except (ConfigError, RunError, DataError) as error:  # each names its file and what to do
+        if HydraConfig.get().mode == RunMode.MULTIRUN:
+            log.error(str(error))
+            raise  # the launcher records this job's failure and runs the others
+        print(f"error: {error}", file=sys.stderr, flush=True)  # one line, no traceback
+        raise SystemExit(1) from None
     return summary.get("val_accuracy")
 
 

@@ -263,7 +263,8 @@ def test_rfa_approximates_exp_kernel_attention_on_unit_vectors():
 
 # --- causal forms ----------------------------------------------------------------------
 
-CAUSAL = [("rmfa", {"kernel": "exp"}), ("rmfa", {"kernel": "sqrt"}), ("rfa", {}), ("performer", {})]
+CAUSAL = [("rmfa", {"kernel": "exp"}), ("rmfa", {"kernel": "sqrt"}), ("rfa", {}), ("performer", {}),
+          ("kernelized", {"kernel": "exp"}), ("kernelized", {"kernel": "inverse"})]
 
 
 @pytest.mark.parametrize("name,options", CAUSAL, ids=[f"{n}-{o}" for n, o in CAUSAL])
@@ -275,18 +276,29 @@ def test_causal_matches_masked_quadratic_reference(name, options, seq):
     mask[1, seq // 2 + 1 :] = False
     out = attn(q, k, v, mask)
     # Reference: the same feature maps, an explicit lower-triangular N×N sum.
+    floor = 1e-6
+    if name == "kernelized":
+        qs, ks = scale_queries_keys(q, k, ppsbn=True)
+        scores = kernel_value(options["kernel"], qs @ ks.transpose(-2, -1))
+        scores = scores.tril() * mask[:, None, None, :]
+        expected = attn.post_scale(scores @ v / scores.sum(-1, keepdim=True))
+        torch.testing.assert_close(out, expected)
+        return
     if name == "rmfa":
         qs, ks = scale_queries_keys(q, k, ppsbn=True)
         pq, pk = attn.features(qs), attn.features(ks)
+        floor = attn.denominator_floor
     elif name == "rfa":
         nq, nk = (torch.nn.functional.normalize(t, dim=-1) for t in (q, k))
         pq, pk = attn.feature_map(nq), attn.feature_map(nk)
+        # The true denominator's lower bound: (real keys up to i) · e^{-2/σ²}.
+        floor = (mask.double().cumsum(-1) * math.exp(-2.0))[:, None, :, None].clamp_min(1e-300)
     else:
         s = 16**-0.25
         pq, pk = attn.feature_map(q * s, True), attn.feature_map(k * mask[:, None, :, None] * s, False)
     scores = (pq @ pk.transpose(-2, -1)).tril() * mask[:, None, None, :]
     num, den = scores @ v, scores.sum(-1, keepdim=True)
-    expected = num / den.clamp(min=attn.denominator_floor if hasattr(attn, "denominator_floor") else 1e-6)
+    expected = num / torch.maximum(den, torch.as_tensor(floor, dtype=den.dtype))
     if name == "rmfa":
         expected = attn.post_scale(expected)
     torch.testing.assert_close(out, expected)
@@ -300,3 +312,54 @@ def test_causal_output_ignores_the_future():
     k2[:, :, 70:] += 5
     v2[:, :, 70:] -= 3
     torch.testing.assert_close(attn(q, k2, v2)[:, :, :70], out[:, :, :70])
+
+
+# --- explicit weights (diagnostics) and half precision -----------------------------------
+
+@pytest.mark.parametrize("name,options", VARIANTS, ids=IDS)
+@pytest.mark.parametrize("causal", [False, True])
+def test_attention_weights_are_what_the_forward_applies(name, options, causal):
+    """`attention_weights` (used by the diagnostics) times v is the forward's output."""
+    if causal and "causal" not in attention_options(name):
+        pytest.skip(f"{name} has no causal form")
+    options = {**options, **({"causal": True} if causal else {})}
+    attn = make(name, options).double().eval()
+    q, k, v = qkv(seq=37, dtype=torch.float64)
+    mask = padding_mask(seq=37)
+    out = attn(q, k, v, mask)
+    weights = attn.attention_weights(q, k, mask)
+    expected = weights @ v
+    if getattr(attn, "post_scale", None) is not None:
+        expected = attn.post_scale(expected)
+    torch.testing.assert_close(out, expected)
+
+
+@pytest.mark.parametrize("name,options", VARIANTS, ids=IDS)
+def test_float16_inputs_never_give_inf_or_nan(name, options):
+    """Keys anti-aligned with the queries drive signed random-feature denominators to
+    ≤ 0 for some draws; over many draws no variant may return inf or NaN in float16."""
+    for seed in range(40):
+        g = torch.Generator().manual_seed(seed)
+        q = torch.randn(2, 2, 48, 16, generator=g)
+        k = -q + 0.05 * torch.randn(2, 2, 48, 16, generator=g)  # k ≈ −q
+        v = 10 * torch.randn(2, 2, 48, 16, generator=g)
+        attn = make(name, options, seed=seed)
+        out = attn(q.half(), k.half(), v.half(), padding_mask(seq=48))
+        assert out.dtype == torch.float16
+        assert bool(torch.isfinite(out).all()), f"{name} seed {seed}: inf/NaN in float16"
+
+
+def test_rfa_floor_bounds_the_output_for_every_draw():
+    """With the true-denominator floor, |out| ≤ e^{2/σ²}·max|v| whatever the draw."""
+    g = torch.Generator().manual_seed(0)
+    q = torch.randn(4, 2, 64, 16, generator=g)
+    k, v = -q, torch.randn(4, 2, 64, 16, generator=g)
+    worst = 0.0
+    for seed in range(50):
+        out = build_attention("rfa", head_dim=16, num_heads=2, num_features=8, seed=seed)(q, k, v)
+        worst = max(worst, float(out.abs().max() / v.abs().max()))
+    assert worst <= math.exp(2.0) + 1e-4
+    # The old constant floor of 1e-6 let some draw explode far beyond that bound.
+    blown = max(float(build_attention("rfa", head_dim=16, num_heads=2, num_features=8, seed=s,
+                                      denominator_floor=1e-6)(q, k, v).abs().max()) for s in range(50))
+    assert blown > 100 * math.exp(2.0) * float(v.abs().max())

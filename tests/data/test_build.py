@@ -1,5 +1,7 @@
 """build_dataset on small sources in the real formats: counts, labels, tokens, caps, splits."""
 
+import re
+
 import numpy as np
 import pytest
 from lra_fixtures import (
@@ -174,3 +176,33 @@ def test_offline_hub_gives_a_clear_error(tmp_path, monkeypatch):
         build_dataset("text", "train", tmp_path, progress=False)
     with pytest.raises(MissingDataError, match=r"uoft-cs/cifar10"):
         build_dataset("image", "train", tmp_path, progress=False, download=False)
+
+
+def test_a_byte_that_is_not_utf8_names_file_and_line(tmp_path):
+    root = tmp_path / "lra_release"
+    bad = write_listops(root) / "basic_train.tsv"
+    lines = bad.read_bytes().splitlines(keepends=True)
+    lines[2] = lines[2].replace(b"[MIN", b"[M\xefN")  # a Latin-1 byte on line 3
+    bad.write_bytes(b"".join(lines))
+    with pytest.raises(MalformedDataError, match=rf"^{re.escape(str(bad))}:3: byte 0xef at column 11 is not UTF-8"):
+        build_dataset("listops", "train", tmp_path, progress=False)
+    assert len(build_dataset("listops", "train", tmp_path, progress=False, skip_malformed=True)) == 2
+    bad.write_bytes(b"Source\xff\tTarget\n")
+    with pytest.raises(MalformedDataError, match=r"basic_train\.tsv:1: byte 0xff at column 7 is not UTF-8"):
+        build_dataset("listops", "train", tmp_path, progress=False)
+    # Retrieval is byte-level: such a byte in a text is a token (its value + 1).
+    aan = write_aan(root) / "new_aan_pairs.test.tsv"
+    aan.write_bytes(aan_row("1.0", b"a" * 2999 + b"\xff", b"b"))
+    assert build_dataset("retrieval", "test", tmp_path, progress=False)[0]["input_ids"][2999] == 0xFF + 1
+
+
+def test_binary_npy_metadata_is_refused_with_the_expected_format(tmp_path):
+    folder = write_pathfinder(tmp_path / "lra_release", n=10, empty=None)
+    meta = folder / "metadata" / "0.npy"
+    np.save(meta, np.array([["imgs/0", "sample_0.png", "0", "1"]]))
+    with pytest.raises(MalformedDataError,
+                       match=rf"^{re.escape(str(meta))}: a binary numpy array file, .*the LRA text format"):
+        build_dataset("pathfinder", "train", tmp_path, progress=False)
+    meta.write_bytes(b"imgs/0 sample_0.png 0 1\nimgs/0 sample_\xe91.png 1 0\n")
+    with pytest.raises(MalformedDataError, match=r"0\.npy:2: byte 0xe9 at column 15 is not UTF-8; expected the LRA text"):
+        build_dataset("pathfinder", "train", tmp_path, progress=False)

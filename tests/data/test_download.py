@@ -8,6 +8,7 @@ import threading
 import pytest
 
 from macformer.data.download import DownloadError, UnsafeArchiveError, download, safe_extract
+from macformer.data.prepare import main
 
 PAYLOAD = bytes(range(256)) * 4000  # 1,024,000 bytes
 
@@ -97,3 +98,45 @@ def test_extract_refuses_links(tmp_path):
         tar.addfile(info)
     with pytest.raises(UnsafeArchiveError, match="not a plain file"):
         safe_extract(path, tmp_path / "out", progress=False)
+
+
+def _symlink_member(tar):
+    info = tarfile.TarInfo("lra_release/tsv_data/link")
+    info.type, info.linkname = tarfile.SYMTYPE, "/etc/passwd"
+    tar.addfile(info)
+
+
+@pytest.mark.parametrize("member", ["../evil.txt", "/tmp/evil.txt", "lra_release/tsv_data/link"])
+def test_prepare_reports_a_refused_member_in_one_line(tmp_path, capsys, member):
+    """The archive already downloaded is unpacked; a refused member ends prepare
+    with one line naming the archive and the member, and exit status 1."""
+    archive = tmp_path / "lra_release.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        ok = tarfile.TarInfo("lra_release/tsv_data/readme.txt")
+        ok.size = 2
+        tar.addfile(ok, io.BytesIO(b"ok"))
+        if member.endswith("link"):
+            _symlink_member(tar)
+        else:
+            info = tarfile.TarInfo(member)
+            info.size = 4
+            tar.addfile(info, io.BytesIO(b"evil"))
+    with pytest.raises(SystemExit) as exit_:
+        main(["--data-dir", str(tmp_path), "--only", "retrieval", "--no-process"])
+    assert exit_.value.code == 1
+    errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
+    assert errors[0].startswith(f"error: {archive}: refusing archive member {member!r}")
+    assert "delete it and download it again" in errors[0]
+    assert errors[1:] == ["error: not ready: retrieval (asked for with --only; the table says how to get each)"]
+    assert not (tmp_path / "evil.txt").exists() and not (tmp_path / "lra_release" / "lra_release" / "tsv_data" / "link").exists()
+
+
+def test_prepare_reports_a_truncated_archive_in_one_line(tmp_path, capsys):
+    archive = _tar(tmp_path, [("lra_release/tsv_data/readme.txt", bytes(range(256)) * 400)])
+    archive = archive.rename(tmp_path / "lra_release.gz")
+    archive.write_bytes(archive.read_bytes()[:-200])
+    with pytest.raises(SystemExit) as exit_:
+        main(["--data-dir", str(tmp_path), "--only", "retrieval", "--no-process"])
+    assert exit_.value.code == 1
+    errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
+    assert errors[0].startswith(f"error: {archive}: cannot be unpacked") and len(errors) == 2

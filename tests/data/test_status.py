@@ -1,6 +1,6 @@
 """data_status and the prepare entry point, offline."""
 
-from lra_fixtures import save_cifar, write_aan
+from lra_fixtures import save_cifar, write_aan, write_listops, write_pathfinder
 
 from macformer.data import data_status
 from macformer.data.prepare import main
@@ -40,3 +40,38 @@ def test_prepare_offline_generates_and_reports(tmp_path, capsys):
         if not extra:
             assert marker.stat().st_mtime_ns == stamp
     assert '"train": 6' in marker.read_text()
+
+
+def _exit_code(argv):
+    try:
+        main(argv)
+    except SystemExit as exit_:
+        return exit_.code
+    return None
+
+
+def test_prepare_only_exits_non_zero_when_a_task_asked_for_is_missing(tmp_path, capsys):
+    assert _exit_code(["--data-dir", str(tmp_path), "--offline", "--only", "text"]) == 1
+    out, err = capsys.readouterr()
+    assert "text        MISSING  needs network" in out
+    assert err.strip().splitlines()[-1] == "error: not ready: text (asked for with --only; the table says how to get each)"
+
+
+def test_prepare_without_only_lists_the_missing_tasks_and_exits_0(tmp_path, capsys):
+    # Release-format sources (no GENERATED.json) are used as they are: nothing is generated.
+    root = tmp_path / "lra_release" / "lra_release"
+    write_listops(root)
+    write_pathfinder(root, n=20, empty=None)
+    assert _exit_code(["--data-dir", str(tmp_path), "--offline", "--no-process"]) == 0
+    out = capsys.readouterr().out
+    assert "listops     ready    release at" in out
+    assert out.strip().splitlines()[-1] == "missing: text, retrieval, image, pathx (the table says how to get each)"
+
+
+def test_prepare_reports_a_malformed_source_in_one_line(tmp_path, capsys):
+    bad = write_listops(tmp_path / "lra_release" / "lra_release") / "basic_val.tsv"
+    bad.write_bytes(b"Source\tTarget\n( [MAX 2 \xff ]\t2\n")
+    assert _exit_code(["--data-dir", str(tmp_path), "--offline", "--only", "listops", "--workers", "1"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1] == f"error: [listops] {bad}:2: byte 0xff at column 10 is not UTF-8 " \
+                      "(the file is damaged or not a ListOps TSV); fix that line or regenerate the file"

@@ -10,7 +10,9 @@ def hand_written_runs(tmp_path) -> Path:
     (one failed run, one partly failed cell), an RFA run without a softmax baseline
     on its task, a task whose data is missing, a re-run that supersedes a failure, a
     GPU run of another profile, and a summary that cannot be read."""
-    rmfa = {"attention": "rmfa", "kernel": "exp", "ppsbn": True, "num_features": 128}
+    rmfa = {"attention": "rmfa", "kernel": "exp", "ppsbn": True, "num_features": 128,
+            "causal": True}
+    pathfinder = {"task": "pathfinder", "seq_len": 1024, "chance_accuracy": 0.5}
     return write_summaries(tmp_path / "runs", {
         "cpu/listops/softmax/seed0": summary(test_accuracy=0.30),
         "cpu/listops/softmax/seed1": summary(seed=1, test_accuracy=0.34,
@@ -20,20 +22,20 @@ def hand_written_runs(tmp_path) -> Path:
                                               train_tokens_per_second=3300.0,
                                               peak_memory_mb=150.0),
         "cpu/listops/rmfa-exp/seed1": summary(
-            **rmfa, seed=1, status="failed", test_accuracy=None, val_accuracy=None,
+            **rmfa, seed=1, status="failed", test_accuracy=None, val_accuracy=None, steps=17,
             error="Traceback (most recent call last):\n  File \"x.py\", line 1\n"
                   "FloatingPointError: loss is nan at step 17"),
         "cpu/listops/rmfa-inverse-noppsbn/seed0": summary(
-            **{**rmfa, "kernel": "inverse", "ppsbn": False}, status="failed",
+            **{**rmfa, "kernel": "inverse", "ppsbn": False}, status="failed", steps=3,
             test_accuracy=None, val_accuracy=None, error="ValueError: |q·k| = 1.7 >= radius 1"),
-        "cpu/pathfinder/rfa/seed0": summary(task="pathfinder", attention="rfa", num_features=128,
-                                            test_accuracy=0.6125, seq_len=1024),
+        "cpu/pathfinder/rfa/seed0": summary(**pathfinder, attention="rfa", num_features=128,
+                                            test_accuracy=0.6125),
         # First attempt failed, the re-run (later end_time) completed: only the re-run counts.
         "cpu/pathfinder/softmax-old/seed0": summary(
-            task="pathfinder", status="interrupted", error="KeyboardInterrupt",
-            test_accuracy=None, seq_len=1024, end_time="2024-05-01T09:00:00+00:00"),
-        "cpu/pathfinder/softmax/seed0": summary(task="pathfinder", test_accuracy=0.55,
-                                                seq_len=1024, train_tokens_per_second=800.0,
+            **pathfinder, status="interrupted", error="KeyboardInterrupt",
+            test_accuracy=None, end_time="2024-05-01T09:00:00+00:00"),
+        "cpu/pathfinder/softmax/seed0": summary(**pathfinder, test_accuracy=0.55,
+                                                train_tokens_per_second=800.0,
                                                 peak_memory_mb=900.0, device="cpu, 1 thread"),
         "cpu/text/softmax/seed0": summary(task="text", status="missing", error=MISSING_TEXT,
                                           test_accuracy=None, val_accuracy=None),

@@ -39,29 +39,30 @@ def csv_rows(path):
 def test_accuracy_table_exact(hand_written_runs, tmp_path):
     out = tmp_path / "out"
     build_report(hand_written_runs, out)
-    md = read(out / "accuracy.md")
-    assert table_after(md, "## Profile `cpu`") == [
-        "| attention | kernel | ppSBN | ListOps | Text | Retrieval | Image | Pathfinder | Avg |",
-        "|:---|:---|:---|---:|---:|---:|---:|---:|---:|",
-        "| softmax | — | — | 32.00 ± 2.83 (n=2) | missing[^1] | not run | not run | 55.00 (n=1) "
+    md = read(out / "cpu" / "accuracy.md")
+    assert md.startswith("# Accuracy on the Long Range Arena, profile `cpu`\n")
+    assert table_after(md, "# Accuracy on the Long Range Arena, profile `cpu`") == [
+        "| variant | ListOps | Text | Retrieval | Image | Pathfinder | Avg |",
+        "|:---|---:|---:|---:|---:|---:|---:|",
+        "| softmax | 32.00 ± 2.83 (n=2) | missing[^1] | not run | not run | 55.00 (n=1) "
         "| 43.50 (2/5 tasks) |",
-        "| rfa | — | — | not run | not run | not run | not run | 61.25 (n=1) | 61.25 (1/5 tasks) |",
-        "| rmfa | exp | yes | 36.50 (n=1) +1 failed[^2] | missing[^1] | not run | not run "
+        "| rfa (non-causal) | not run | not run | not run | not run | 61.25 (n=1) "
+        "| 61.25 (1/5 tasks) |",
+        "| rmfa-exp (causal) | 36.50 (n=1) +1 failed[^2] | missing[^1] | not run | not run "
         "| not run | 36.50 (1/5 tasks) |",
-        "| rmfa | inverse | no | failed[^3] | not run | not run | not run | not run "
+        "| rmfa-inverse-noppsbn (causal) | failed[^3] | not run | not run | not run | not run "
         "| n/a (0/5 tasks) |",
     ]
-    assert table_after(md, "## Profile `paper`")[2] == (
-        "| softmax | — | — | 37.37 (n=1) | not run | not run | not run | not run "
-        "| 37.37 (1/5 tasks) |")
-    # The most faithful profile comes first.
-    assert md.index("## Profile `paper`") < md.index("## Profile `cpu`")
+    paper = read(out / "paper" / "accuracy.md")
+    assert table_after(paper, "# Accuracy on the Long Range Arena, profile `paper`")[2] == (
+        "| softmax | 37.37 (n=1) | not run | not run | not run | not run | 37.37 (1/5 tasks) |")
+    assert "profile `cpu`" not in paper and "cpu/" not in paper  # one profile per folder
     footnotes = [line for line in md.splitlines() if line.startswith("[^")]
     assert footnotes == [
         f"[^1]: Text data missing: {MISSING_TEXT}",
-        "[^2]: failed, seed 1: FloatingPointError: loss is nan at step 17 "
+        "[^2]: failed, seed 1, 17 / 200 steps: FloatingPointError: loss is nan at step 17 "
         "(`cpu/listops/rmfa-exp/seed1/summary.json`)",
-        "[^3]: failed, seed 0: ValueError: |q·k| = 1.7 >= radius 1 "
+        "[^3]: failed, seed 0, 3 / 200 steps: ValueError: |q·k| = 1.7 >= radius 1 "
         "(`cpu/listops/rmfa-inverse-noppsbn/seed0/summary.json`)",
     ]
     # The unreadable summary is named, not dropped silently.
@@ -70,37 +71,38 @@ def test_accuracy_table_exact(hand_written_runs, tmp_path):
 
 def test_accuracy_csv_exact(hand_written_runs, tmp_path):
     build_report(hand_written_runs, tmp_path / "out")
-    rows = csv_rows(tmp_path / "out" / "accuracy.csv")
-    assert [(r["profile"], r["attention"], r["kernel"], r["ppsbn"], r["num_features"])
-            for r in rows] == [
-        ("paper", "softmax", "", "", ""),
-        ("cpu", "softmax", "", "", ""),
-        ("cpu", "rfa", "", "", "128"),
-        ("cpu", "rmfa", "exp", "True", "128"),
-        ("cpu", "rmfa", "inverse", "False", "128"),
+    rows = csv_rows(tmp_path / "out" / "cpu" / "accuracy.csv")
+    assert [(r["profile"], r["label"], r["attention"], r["kernel"], r["ppsbn"],
+             r["num_features"], r["causal"], r["protocol"], r["tag"]) for r in rows] == [
+        ("cpu", "softmax", "softmax", "", "False", "", "", "lra", ""),
+        ("cpu", "rfa (non-causal)", "rfa", "", "", "128", "False", "lra", ""),
+        ("cpu", "rmfa-exp (causal)", "rmfa", "exp", "True", "128", "True", "lra", ""),
+        ("cpu", "rmfa-inverse-noppsbn (causal)", "rmfa", "inverse", "False", "128", "True",
+         "lra", ""),
     ]
-    softmax = rows[1]
+    softmax = rows[0]
     assert {k: softmax[k] for k in softmax if k.startswith(("listops", "text", "average"))} == {
         "listops_mean": "32.0000", "listops_std": "2.8284", "listops_seeds": "2",
-        "listops_failed": "0", "listops_status": "ok",
-        "text_mean": "", "text_std": "", "text_seeds": "0", "text_failed": "0",
-        "text_status": "missing",
+        "listops_stopped": "0", "listops_failed": "0", "listops_status": "ok",
+        "listops_chance": "17.0000", "listops_at_chance": "False",
+        "text_mean": "", "text_std": "", "text_seeds": "0", "text_stopped": "0",
+        "text_failed": "0", "text_status": "missing", "text_chance": "50.0000",
+        "text_at_chance": "",
         "average": "43.5000", "average_tasks": "2",
     }
-    assert rows[3]["listops_status"] == "partial" and rows[3]["listops_failed"] == "1"
-    assert rows[4]["listops_status"] == "failed" and rows[4]["retrieval_status"] == "not run"
+    assert rows[2]["listops_status"] == "partial" and rows[2]["listops_failed"] == "1"
+    assert rows[3]["listops_status"] == "failed" and rows[3]["retrieval_status"] == "not run"
     assert "pathx_mean" not in softmax  # no Path-X run, no Path-X column
 
 
 def test_efficiency_exact(hand_written_runs, tmp_path):
     build_report(hand_written_runs, tmp_path / "out")
-    rows = csv_rows(tmp_path / "out" / "efficiency.csv")
-    got = [(r["profile"], r["task"], r["attention"], r["device"], r["seeds"],
+    rows = csv_rows(tmp_path / "out" / "cpu" / "efficiency.csv")
+    rows += csv_rows(tmp_path / "out" / "paper" / "efficiency.csv")
+    got = [(r["profile"], r["column"], r["attention"], r["device"], r["seeds"],
             r["tokens_per_second"], r["speedup_vs_softmax"], r["peak_memory_mb"],
             r["memory_vs_softmax"]) for r in rows]
     assert got == [
-        ("paper", "listops", "softmax", "NVIDIA H100", "1", "1000.0000", "1.0000", "500.0000",
-         "1.0000"),
         ("cpu", "listops", "softmax", "cpu, 2 threads", "2", "1100.0000", "1.0000", "600.0000",
          "1.0000"),
         ("cpu", "listops", "rmfa", "cpu, 2 threads", "1", "3300.0000", "3.0000", "150.0000",
@@ -109,32 +111,38 @@ def test_efficiency_exact(hand_written_runs, tmp_path):
         ("cpu", "pathfinder", "softmax", "cpu, 1 thread", "1", "800.0000", "1.0000", "900.0000",
          "1.0000"),
         ("cpu", "pathfinder", "rfa", "cpu, 2 threads", "1", "1000.0000", "", "500.0000", ""),
+        ("paper", "listops", "softmax", "NVIDIA H100", "1", "1000.0000", "1.0000", "500.0000",
+         "1.0000"),
     ]
-    md = read(tmp_path / "out" / "efficiency.md")
-    cpu = md[md.index("## Profile `cpu`"):]
-    assert table_after(cpu, "### ListOps")[3] == (
-        "| rmfa | exp | yes | 512 | 8 | 3,300 | 3.00× | 150 | 0.25× | cpu, 2 threads | 1 |")
-    assert table_after(cpu, "### Pathfinder")[3] == (
-        "| rfa | — | — | 1,024 | 8 | 1,000 | n/a | 500 | n/a | cpu, 2 threads | 1 |")
+    md = read(tmp_path / "out" / "cpu" / "efficiency.md")
+    assert table_after(md, "## ListOps")[0] == (
+        "| variant | length | batch | tokens/s | × softmax | peak MiB | mem × softmax | device "
+        "| seeds |")
+    assert table_after(md, "## ListOps")[3] == (
+        "| rmfa-exp (causal) | 512 | 8 | 3,300 | 3.00× | 150 | 0.25× | cpu, 2 threads | 1 |")
+    assert table_after(md, "## Pathfinder")[3] == (
+        "| rfa (non-causal) | 1,024 | 8 | 1,000 | n/a | 500 | n/a | cpu, 2 threads | 1 |")
 
 
 def test_published_beside_ours(hand_written_runs, tmp_path):
     build_report(hand_written_runs, tmp_path / "out")
-    md = read(tmp_path / "out" / "published.md")
+    md = read(tmp_path / "out" / "paper" / "published.md")
     assert "**Published numbers are copied from the papers, not measured here**" in md
-    paper = table_after(md, "## Profile `paper`")
-    assert paper[2].startswith("| softmax | — | — | Transformer | LRA paper (JAX) | ")
+    paper = table_after(md, "# Ours beside the published LRA numbers, profile `paper`")
+    assert paper[2].startswith("| softmax | Transformer | LRA paper (JAX) | ")
     assert "| 37.37 / 36.37 (Δ +1.00) | not run / 64.27 |" in paper[2]
     assert "| 37.37 / 37.10 (Δ +0.27) |" in paper[3]  # Nyströmformer port
     assert "| 37.37 / 38.37 (Δ -1.00) |" in paper[4]  # Skyformer port
     assert paper[2].endswith("| n/a (1/5 tasks) / 54.39 |")
-    cpu = table_after(md, "## Profile `cpu`")
-    rfa = [line for line in cpu if line.startswith("| rfa |")]
+    cpu_md = read(tmp_path / "out" / "cpu" / "published.md")
+    assert "The `cpu` profile does not follow the published protocol" in cpu_md
+    cpu = table_after(cpu_md, "# Ours beside the published LRA numbers, profile `cpu`")
+    rfa = [line for line in cpu if line.startswith("| rfa (non-causal) |")]
     assert len(rfa) == 3 and all("approximate: RFA-like" in line for line in rfa)
     assert "| 61.25 / 77.05 (Δ -15.80) |" in rfa[0]
-    # rmfa has no published counterpart in lra.md: no row.
-    assert not any(line.startswith("| rmfa |") for line in cpu)
-    rows = csv_rows(tmp_path / "out" / "published.csv")
+    # rmfa has no published counterpart: no row.
+    assert not any(line.startswith("| rmfa") for line in cpu)
+    rows = csv_rows(tmp_path / "out" / "paper" / "published.csv")
     skyformer_softmax = [r for r in rows if r["profile"] == "paper" and r["task"] == "listops"
                          and r["published_source"].startswith("Skyformer")]
     assert [(r["ours"], r["published"], r["delta"]) for r in skyformer_softmax] == [
@@ -153,14 +161,15 @@ def test_published_numbers_are_consistent_data():
 
 def test_path_x_column_and_published_fail(tmp_path):
     runs = write_summaries(tmp_path / "runs", {
-        "a": summary(task="pathx", test_accuracy=0.5, profile="paper"),
+        "a": summary(task="pathx", test_accuracy=0.6, chance_accuracy=0.5, profile="paper"),
     })
     build_report(runs, tmp_path / "out")
-    md = read(tmp_path / "out" / "accuracy.md")
-    assert table_after(md, "## Profile `paper`")[0].endswith("| Pathfinder | Path-X | Avg |")
-    assert "| 50.00 (n=1) | n/a (0/5 tasks) |" in md  # Path-X stays out of the average
-    published = read(tmp_path / "out" / "published.md")
-    assert "| 50.00 / fail |" in published and "| 50.00 / n/r |" in published
+    md = read(tmp_path / "out" / "paper" / "accuracy.md")
+    assert table_after(md, "# Accuracy on the Long Range Arena, profile `paper`")[0].endswith(
+        "| Pathfinder | Path-X | Avg |")
+    assert "| 60.00 (n=1) | n/a (0/5 tasks) |" in md  # Path-X stays out of the average
+    published = read(tmp_path / "out" / "paper" / "published.md")
+    assert "| 60.00 / fail |" in published and "| 60.00 / n/r |" in published
 
 
 def test_dedup_prefers_completed_then_latest(tmp_path):
@@ -191,12 +200,14 @@ def test_invalid_summaries_are_reported(tmp_path):
 
 
 def test_meaningless_fields_are_dropped(tmp_path):
-    """softmax has no kernel or features even if a summary carries them."""
+    """softmax has no kernel, features or causal form even if a summary carries them;
+    a ppSBN flag left out is the attention's default (off for softmax)."""
     runs = write_summaries(tmp_path / "runs", {
-        "a": summary(kernel="exp", ppsbn=True, num_features=128),
+        "a": summary(kernel="exp", num_features=128, causal=True),
     })
     row = load_runs(runs).frame.iloc[0]
-    assert row["kernel"] is None and row["ppsbn"] is None and row["num_features"] is None
+    assert row["kernel"] is None and row["num_features"] is None and row["causal"] is None
+    assert row["ppsbn"] is False
 
 
 def test_feature_count_column_only_when_it_varies(tmp_path):
@@ -205,43 +216,40 @@ def test_feature_count_column_only_when_it_varies(tmp_path):
         "a": summary(**rmfa, num_features=64), "b": summary(**rmfa, num_features=128),
     })
     build_report(runs, tmp_path / "out")
-    table = table_after(read(tmp_path / "out" / "accuracy.md"), "## Profile `cpu`")
-    assert table[0].startswith("| attention | kernel | ppSBN | D | ListOps |")
-    assert [line.split(" | ")[3] for line in table[2:]] == ["64", "128"]
-
-
-def test_empty_runs_folder_still_writes_everything(tmp_path):
-    report = build_report(tmp_path / "nothing-here", tmp_path / "out")
-    assert sorted(p.name for p in report.written) == sorted(OUTPUT_FILES)
-    assert "No run summaries were found." in read(tmp_path / "out" / "accuracy.md")
-    assert (tmp_path / "out" / "accuracy.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    table = table_after(read(tmp_path / "out" / "cpu" / "accuracy.md"), "# Accuracy on the "
+                        "Long Range Arena, profile `cpu`")
+    assert [line.split(" | ")[0] for line in table[2:]] == [
+        "| rmfa-exp-D64 (non-causal)", "| rmfa-exp-D128 (non-causal)"]
 
 
 def test_twice_gives_identical_files_and_no_temporaries(hand_written_runs, tmp_path):
     out = tmp_path / "out"
     assert main(["--runs", str(hand_written_runs), "--out", str(out), "--format", "latex"]) == 0
-    first = {p.name: p.read_bytes() for p in out.iterdir()}
-    assert sorted(first) == sorted([*OUTPUT_FILES, *LATEX_FILES])
+    first = {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert sorted(first) == sorted(
+        [f"{profile}/{name}" for profile in ("cpu", "paper") for name in (
+            *OUTPUT_FILES, *LATEX_FILES, "curves_listops.png")] + ["cpu/curves_pathfinder.png"])
     assert main(["--runs", str(hand_written_runs), "--out", str(out), "--format", "latex"]) == 0
-    second = {p.name: p.read_bytes() for p in out.iterdir()}
+    second = {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     assert first == second
 
 
 def test_latex_tables(hand_written_runs, tmp_path):
     build_report(hand_written_runs, tmp_path / "out", latex=True)
-    tex = read(tmp_path / "out" / "accuracy.tex")
-    assert tex.count(r"\begin{tabular}") == 2 and r"\usepackage" not in tex
-    assert (r"softmax & --- & --- & 32.00 $\pm$ 2.83 (n=2) & missing\textsuperscript{1} & "
+    tex = read(tmp_path / "out" / "cpu" / "accuracy.tex")
+    assert tex.count(r"\begin{tabular}") == 1 and r"\usepackage" not in tex
+    assert (r"softmax & 32.00 $\pm$ 2.83 (n=2) & missing\textsuperscript{1} & "
             r"not run & not run & 55.00 (n=1) & 43.50 (2/5 tasks) \\") in tex
-    assert r"\item[2] failed, seed 1: FloatingPointError: loss is nan at step 17" in tex
+    assert (r"\item[2] failed, seed 1, 17 / 200 steps: FloatingPointError: loss is nan at "
+            "step 17") in tex
     assert r"\caption{LRA test accuracy (\%), profile cpu: mean $\pm$ std over seeds}" in tex
 
 
 def test_profile_filter(hand_written_runs, tmp_path, capsys):
     main(["--runs", str(hand_written_runs), "--out", str(tmp_path / "out"), "--profile", "cpu"])
-    md = read(tmp_path / "out" / "accuracy.md")
-    assert "## Profile `cpu`" in md and "## Profile `paper`" not in md
-    assert "plots show profile cpu" in capsys.readouterr().out
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["cpu"]
+    assert "profile `cpu`" in read(tmp_path / "out" / "cpu" / "accuracy.md")
+    assert "profiles: cpu\n" in capsys.readouterr().out
 
 
 def test_atomic_write_keeps_the_old_file_on_error(tmp_path):

@@ -12,7 +12,11 @@ from macformer.reproduce.progress import Progress, clock
 from macformer.reproduce.runner import read_summary, run_job
 from macformer.reproduce.sweep import SWEEPS, Row, Sweep, choose_profile, plan
 
-ROWS = ["softmax", "rfa", "kernelized-exp", "rmfa-exp", "rmfa-exp-noppsbn"]
+ROWS = ["softmax", "rfa", "kernelized-exp-causal", "rmfa-exp-causal", "rmfa-exp-noncausal",
+        "rmfa-exp-noppsbn-causal"]
+# The report's label of each row: the attention's form named.
+LABELS = ["softmax", "rfa (non-causal)", "kernelized-exp (causal)", "rmfa-exp (causal)",
+          "rmfa-exp (non-causal)", "rmfa-exp-noppsbn (causal)"]
 
 
 def reproduce(tmp_path, *args):
@@ -27,41 +31,44 @@ def reproduce(tmp_path, *args):
 def test_smoke_end_to_end_then_resume(tmp_path):
     out = reproduce(tmp_path)
     assert "reproduce: profile smoke: PROFILE=smoke was asked for." in out
-    assert "[5/10]" in out and "remaining ≈" in out  # text is missing: 5 runs train
-    assert "reproduce: finished in" in out and "5 completed, 5 missing" in out
-    results = tmp_path / "results"
+    n = len(SWEEPS["smoke"].rows)
+    assert f"[{n}/{2 * n}]" in out and "remaining ≈" in out  # text is missing: n runs train
+    assert "reproduce: finished in" in out and f"{n} completed, {n} missing" in out
+    results = tmp_path / "results" / "smoke"  # the smoke profile's own report folder
+    assert sorted(p.name for p in results.parent.iterdir()) == ["runs", "smoke"]
     for name in OUTPUT_FILES:
         assert (results / name).stat().st_size > 0, name
-    for name in ("accuracy.png", "efficiency.png"):
+    for name in ("accuracy.png", "efficiency.png", "curves_listops.png"):
         assert (results / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
     rows = list(csv.DictReader((results / "accuracy.csv").open()))
-    got = {(r["attention"], r["kernel"], r["ppsbn"]): r for r in rows}
-    assert sorted(got) == sorted([("softmax", "", ""), ("rfa", "", ""),
-                                  ("kernelized", "exp", "True"), ("rmfa", "exp", "True"),
-                                  ("rmfa", "exp", "False")])
+    assert [r["label"] for r in rows] == LABELS
+    # The ListOps column, whatever data set the smoke profile records for it.
+    [listops] = [k[:-len("_status")] for k in rows[0] if k.startswith("listops")
+                 and k.endswith("_status")]
     for row in rows:
         assert row["profile"] == "smoke"
-        assert row["listops_status"] == "ok" and 0 <= float(row["listops_mean"]) <= 100
+        assert row[f"{listops}_status"] == "ok" and 0 <= float(row[f"{listops}_mean"]) <= 100
         assert row["text_status"] == "missing"  # offline: reported, with the fetch command
         assert row["pathfinder_status"] == "not run"  # not requested
     accuracy = (results / "accuracy.md").read_text()
     assert "Text data missing: needs network: `python -m macformer.data.prepare" in accuracy
+    assert "no learning curve" not in accuracy  # every trained run logged validation accuracy
     efficiency = list(csv.DictReader((results / "efficiency.csv").open()))
-    assert len(efficiency) == 5 and all(float(r["tokens_per_second"]) > 0 for r in efficiency)
-    assert "| softmax | — | — | Transformer | LRA paper (JAX) |" in (
+    assert len(efficiency) == n and all(float(r["tokens_per_second"]) > 0 for r in efficiency)
+    assert "| softmax | Transformer | LRA paper (JAX) |" in (
         results / "published.md").read_text()
 
     # The same command again: everything is skipped, nothing trains.
     again = reproduce(tmp_path)
-    assert again.count("completed before") == 5 and ": running" not in again
+    assert again.count("completed before") == n and ": running" not in again
 
     # A run of other settings (an older profile, say) is not taken for this one: re-run.
-    path = results / "runs" / "smoke" / "listops" / "softmax" / "seed0" / "summary.json"
+    path = results.parent / "runs" / "smoke" / "listops" / "softmax" / "seed0" / "summary.json"
     stale = json.loads(path.read_text())
     path.write_text(json.dumps({**stale, "config_hash": "0" * 16}))
     third = reproduce(tmp_path)
-    assert third.count("completed before") == 4 and "starting it afresh" in third
+    assert third.count("completed before") == n - 1 and "starting it afresh" in third
     assert json.loads(path.read_text())["config_hash"] == stale["config_hash"]
 
 
@@ -87,8 +94,9 @@ def test_profiles_and_rows():
     profile, why = choose_profile("auto")
     assert profile in ("cpu", "paper") and ("GPU" in why)
     names = [r.name for r in SWEEPS["paper"].rows]
-    assert names[:2] == ["softmax", "rfa"] and len(names) == 17
-    assert "rmfa-sqrt-noppsbn" in names and "kernelized-trigh" in names
+    assert names[:2] == ["softmax", "rfa"] and len(names) == 19
+    assert "rmfa-sqrt-noppsbn-causal" in names and "kernelized-trigh-causal" in names
+    assert "rmfa-exp-noncausal" in names and "kernelized-exp-noncausal" in names
     assert SWEEPS["paper"].tasks[-1] == "pathx"
 
 

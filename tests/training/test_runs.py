@@ -48,7 +48,7 @@ def test_resume_after_interruption_matches_uninterrupted(lra_data, tmp_path):
     # Ctrl-C (a real SIGINT) after step 4; the last checkpoint is from the validation at step 3.
     with pytest.raises((SystemExit, KeyboardInterrupt)):
         train_smoke(lra_data, tmp_path / "resumed", *LISTOPS, "debug.interrupt_at_step=4")
-    run_dir = tmp_path / "resumed" / "runs" / "smoke" / "listops" / "rmfa-exp" / "seed0"
+    run_dir = tmp_path / "resumed" / "runs" / "smoke" / "listops" / "rmfa-exp-causal" / "seed0"
     interrupted = json.loads((run_dir / SUMMARY_NAME).read_text())
     assert interrupted["status"] == "interrupted" and interrupted["error"]
     resumed = train_smoke(lra_data, tmp_path / "resumed", *LISTOPS)
@@ -72,7 +72,7 @@ def test_changed_setting_in_same_folder_is_refused(lra_data, tmp_path):
     with pytest.raises(ConfigError, match="run.tag"):
         train_smoke(lra_data, tmp_path, *LISTOPS, "task.lr=0.001")
     tagged = train_smoke(lra_data, tmp_path, *LISTOPS, "task.lr=0.001", "run.tag=lr1e-3")
-    assert tagged["run_dir"].endswith("rmfa-exp-lr1e-3/seed0")
+    assert tagged["run_dir"].endswith("rmfa-exp-causal-lr1e-3/seed0")
 
 
 def test_failed_run_writes_its_summary(tmp_path):

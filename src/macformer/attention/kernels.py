@@ -1,6 +1,6 @@
 """Dot-product kernels f(x·y) = Σ a_n (x·y)ⁿ and their Maclaurin coefficients.
 
-The five kernels of the Macformer authors' code (method.md §1). Every a_n is a
+The five kernels of the Macformer authors' code (Guo et al., 2024). Every a_n is a
 closed form; all are non-negative, which random Maclaurin features require.
 """
 

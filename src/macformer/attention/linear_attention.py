@@ -2,11 +2,12 @@
 
 Shared by every random-feature attention (RMFA, RFA, Performer). Random-feature
 estimates of a kernel can be negative (RMF and RFA features are signed), so the
-denominator can be zero or negative and the ratio explode. The guard, as in the
-Macformer authors' code: the denominator is clamped from below at
-`denominator_floor` (default 1.0). With n real keys and ppSBN the true denominator
-Σ_j f(q_i·k_j) is about n·f(0) = n, so the clamp only acts on estimates that have
-gone badly wrong, and it keeps the output finite.
+denominator can be zero or negative and the ratio explode. The guard: the
+denominator is clamped from below at `denominator_floor`, a number (RMFA: 1.0, as
+in the Macformer authors' code; with n real keys and ppSBN the true denominator
+Σ_j f(q_i·k_j) is about n·f(0) = n, so the clamp only acts on estimates that went
+badly wrong) or a tensor of per-query floors (RFA: a lower bound of the true
+denominator, see rfa.py).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ def linear_attention(
     v: torch.Tensor,
     key_padding_mask: torch.Tensor | None = None,
     causal: bool = False,
-    denominator_floor: float = 1.0,
+    denominator_floor: float | torch.Tensor = 1.0,
     chunk_size: int = 64,
 ) -> torch.Tensor:
     """phi_q, phi_k: [B, H, N, D]; v: [B, H, N, d]; mask: [B, N] True = real -> [B, H, N, d].
@@ -49,7 +50,54 @@ def linear_attention(
         out1 = sum(q_b @ (k_b.transpose(-2, -1) @ v1)  # [B, H, N, D_b] @ [B, H, D_b, d + 1]
                    for q_b, k_b in zip(phi_q, phi_k, strict=True))  # [B, H, N, d + 1]
     num, den = out1[..., :-1], out1[..., -1:]
-    return num / den.clamp(min=denominator_floor)
+    return num / clamp_denominator(den, denominator_floor)
+
+
+def clamp_denominator(den: torch.Tensor, floor: float | torch.Tensor) -> torch.Tensor:
+    """den [B, H, N, 1] clamped from below at a number or a broadcastable tensor."""
+    return den.clamp(min=floor) if not isinstance(floor, torch.Tensor) else torch.maximum(den, floor)
+
+
+def keys_seen(key_padding_mask: torch.Tensor | None, n: int, causal: bool, like: torch.Tensor) -> torch.Tensor:
+    """How many real keys each query attends to: [B or 1, 1, N or 1, 1] (float, like `like`)."""
+    if key_padding_mask is None:
+        real = torch.ones(1, n, dtype=like.dtype, device=like.device)
+    else:
+        real = key_padding_mask.to(like.dtype)  # [B, N]
+    counts = real.cumsum(-1) if causal else real.sum(-1, keepdim=True)  # [B, N] or [B, 1]
+    return counts[:, None, :, None]
+
+
+def linear_attention_weights(
+    phi_q: torch.Tensor, phi_k: torch.Tensor, key_padding_mask: torch.Tensor | None = None,
+    causal: bool = False, denominator_floor: float | torch.Tensor = 1.0,
+) -> torch.Tensor:
+    """The [B, H, N, N] matrix that linear_attention applies to v, built explicitly
+    (O(N²): for diagnostics on small probes). Rows sum to one unless the floor acted."""
+    scores = phi_q @ phi_k.transpose(-2, -1)  # [B, H, N, N]: φ(q_i)·φ(k_j)
+    scores = scores * allowed_keys(key_padding_mask, scores.shape[-1], causal, scores.device)
+    return scores / clamp_denominator(scores.sum(-1, keepdim=True), denominator_floor)
+
+
+def allowed_keys(key_padding_mask: torch.Tensor | None, n: int, causal: bool, device) -> torch.Tensor:
+    """[B or 1, 1, N or 1, N] bool: key j is visible from query i (real, and j ≤ i when causal)."""
+    keep = torch.ones(1, 1, 1, n, dtype=torch.bool, device=device)
+    if key_padding_mask is not None:
+        keep = key_padding_mask[:, None, None, :]
+    if causal:
+        keep = keep & torch.ones(n, n, dtype=torch.bool, device=device).tril()
+    return keep
+
+
+def to_dtype_saturating(out: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """Cast fp32 results back to the caller's dtype without turning large finite values
+    into inf: float16 stops at 65504, so values beyond are clamped to its range."""
+    if out.dtype == dtype:
+        return out
+    if dtype.is_floating_point:
+        limit = torch.finfo(dtype).max
+        out = out.clamp(-limit, limit)
+    return out.to(dtype)
 
 
 def _causal(phi_q: torch.Tensor, phi_k: torch.Tensor, v1: torch.Tensor, chunk: int) -> torch.Tensor:

@@ -13,7 +13,12 @@ import math
 import torch
 from torch import nn
 
-from .linear_attention import at_least_float32, linear_attention
+from .linear_attention import (
+    at_least_float32,
+    linear_attention,
+    linear_attention_weights,
+    to_dtype_saturating,
+)
 from .registry import register_attention
 
 
@@ -43,14 +48,23 @@ class PerformerAttention(nn.Module):
         shift = logits.amax(-1, keepdim=True) if per_row else logits.amax()
         return torch.exp(logits - shift.detach()) / math.sqrt(self.num_features)
 
+    def _features(self, q, k, key_padding_mask):
+        s = q.shape[-1] ** -0.25
+        q, k = q * s, k * s
+        if key_padding_mask is not None:
+            k = k * key_padding_mask[:, None, :, None]  # padding must not set the key shift
+        return self.feature_map(q, True), self.feature_map(k, False)
+
     def forward(self, q, k, v, key_padding_mask=None):
         dtype = q.dtype
         with torch.autocast(device_type=q.device.type, enabled=False):
-            s = q.shape[-1] ** -0.25
             q, k, v = at_least_float32(q, k, v)
-            q, k = q * s, k * s
-            if key_padding_mask is not None:
-                k = k * key_padding_mask[:, None, :, None]  # padding must not set the key shift
-            out = linear_attention(self.feature_map(q, True), self.feature_map(k, False), v,
-                                   key_padding_mask, causal=self.causal, denominator_floor=1e-6)
-        return out.to(dtype)
+            phi_q, phi_k = self._features(q, k, key_padding_mask)
+            out = linear_attention(phi_q, phi_k, v, key_padding_mask, causal=self.causal,
+                                   denominator_floor=1e-6)
+        return to_dtype_saturating(out, dtype)
+
+    def attention_weights(self, q, k, key_padding_mask=None):
+        """[B, H, N, N]: the weights the forward applies to v (for diagnostics)."""
+        phi_q, phi_k = self._features(*at_least_float32(q, k), key_padding_mask)
+        return linear_attention_weights(phi_q, phi_k, key_padding_mask, self.causal, 1e-6)

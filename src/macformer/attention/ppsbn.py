@@ -1,12 +1,13 @@
-"""ppSBN: pre-post scaling (method.md §3).
+"""ppSBN: pre-post scaling batch normalisation (Guo et al., 2024, Macformer).
 
 Pre-scaling has no parameters and works per token, so padding never leaks into real
 positions: centre over the head dimension, divide by the standard deviation, then
 divide by the ℓ2 norm (unit vectors); the attention multiplies by d^-1/4 after it,
 so |q·k| ≤ d^-1/2 < 1 lies inside every kernel's radius of convergence.
 Post-scaling multiplies the attention output by a learned γ (one per head and head
-dimension, initialised to 1), optionally after a learned power β (the authors'
-first version; off by default).
+dimension, initialised to 1; `shared=True` keeps one γ over the head dimension for
+all heads, as the authors' LRA code did), optionally after a learned power β (the
+authors' first version; off by default).
 """
 
 from __future__ import annotations
@@ -30,9 +31,10 @@ def pre_scale(x: torch.Tensor, scale: float = 1.0) -> torch.Tensor:
 class PostScale(nn.Module):
     """out * γ (and sign(out)·|out|^β first when `power=True`)."""
 
-    def __init__(self, num_heads: int, head_dim: int, power: bool = False):
+    def __init__(self, num_heads: int, head_dim: int, power: bool = False, shared: bool = False):
         super().__init__()
-        self.gamma = nn.Parameter(torch.ones(num_heads, 1, head_dim))  # broadcasts over [B, H, N, d]
+        heads = 1 if shared else num_heads
+        self.gamma = nn.Parameter(torch.ones(heads, 1, head_dim))  # broadcasts over [B, H, N, d]
         self.beta = nn.Parameter(torch.ones(())) if power else None
 
     def forward(self, out: torch.Tensor) -> torch.Tensor:

@@ -1,4 +1,4 @@
-"""Random Maclaurin features (Kar & Karnick 2012) for dot-product kernels (method.md §2).
+"""Random Maclaurin features (Kar & Karnick 2012) for dot-product kernels.
 
 φ(x) = [√a_0, (D−1)^-½ · √(a_{N_j}/P(N_j)) · Π_{i ≤ N_j} w_{j,i}ᵀx]_{j = 1..D−1}, with
 N_j drawn from P(N) ∝ p^-(N+1) on 1..max_degree and Rademacher w, so that
@@ -43,6 +43,7 @@ class RandomMaclaurinFeatures(nn.Module):
         max_degree: int = 20,
         p: float = 2.0,
         seed: int | None = None,
+        importance_weights: bool = True,
     ):
         super().__init__()
         check_kernel(kernel)
@@ -54,6 +55,7 @@ class RandomMaclaurinFeatures(nn.Module):
             raise ValueError(f"p must be > 1, got {p}")
         self.head_dim, self.num_features = head_dim, num_features
         self.kernel, self.max_degree, self.p = kernel, max_degree, p
+        self.importance_weights = importance_weights
         a0 = maclaurin_coefficients(kernel, 0)
         # √a_0 follows from the kernel, so it is not part of the state_dict.
         self.register_buffer("constant", a0.sqrt().float(), persistent=False)
@@ -84,11 +86,18 @@ class RandomMaclaurinFeatures(nn.Module):
         self._groups = groups
 
     def _scales_of(self, degrees: torch.Tensor) -> torch.Tensor:
-        """√(a_N / P(N)) / √(D−1) per feature, in float64."""
+        """√(a_N / P(N)) / √(D−1) per feature, in float64.
+
+        importance_weights=False leaves out the 1/P(N), as the authors' LRA code did in
+        effect (two imports of their measure class made its isinstance check fail):
+        the features then estimate Σ_n P(n)·a_n·tⁿ instead of f(t), for exp roughly
+        proportional to exp(t/2).
+        """
         a = maclaurin_coefficients(self.kernel, self.max_degree)
         probs = degree_probabilities(self.max_degree, self.p)
         degrees = degrees.cpu()
-        return (a[degrees] / probs[degrees - 1]).sqrt() / math.sqrt(self.num_features - 1)
+        weights = a[degrees] / probs[degrees - 1] if self.importance_weights else a[degrees]
+        return weights.sqrt() / math.sqrt(self.num_features - 1)
 
     @property
     def scales(self) -> torch.Tensor:
@@ -134,7 +143,8 @@ class RandomMaclaurinFeatures(nn.Module):
 
     def extra_repr(self) -> str:
         return (f"head_dim={self.head_dim}, num_features={self.num_features}, kernel={self.kernel!r}, "
-                f"max_degree={self.max_degree}, p={self.p}")
+                f"max_degree={self.max_degree}, p={self.p}"
+                + ("" if self.importance_weights else ", importance_weights=False"))
 
 
 def _make_groups(degrees: torch.Tensor) -> Groups:

@@ -1,7 +1,14 @@
-"""Random Maclaurin Feature Attention (RMFA), the attention of Macformer (method.md §2-3).
+"""Random Maclaurin Feature Attention (RMFA), the attention of Macformer (Guo et al., 2024).
 
 x → ppSBN pre-scale(q), pre-scale(k) → × d^-1/4 → φ = random Maclaurin features
 (one draw shared by q and k and all heads) → linear attention → ppSBN post-scale γ.
+
+`causal=True` is the prefix-sum form Σ_{j ≤ i}, which the authors' LRA code used for
+classification too (repository 1911416-GuoYuhan/SchoenbAt, `models/attention_rmfa.py`);
+the harness's Macformer rows run it, and the non-causal form is an ablation. With
+ppSBN, |q·k| ≤ d^-1/2, so the kernel weights of any two keys differ by at most a
+factor f(d^-1/2)/f(-d^-1/2) (1.42 for exp at d = 32): non-causally every position gets
+almost the same global mean of v, while the causal running mean carries position.
 """
 
 from __future__ import annotations
@@ -10,7 +17,12 @@ import torch
 from torch import nn
 
 from .kernels import check_kernel
-from .linear_attention import at_least_float32, linear_attention
+from .linear_attention import (
+    at_least_float32,
+    linear_attention,
+    linear_attention_weights,
+    to_dtype_saturating,
+)
 from .ppsbn import PostScale
 from .random_maclaurin import RandomMaclaurinFeatures
 from .registry import register_attention
@@ -21,25 +33,38 @@ from .scaling import check_radius, max_norm, scale_queries_keys
 class RandomMaclaurinFeatureAttention(nn.Module):
     def __init__(self, head_dim: int, num_heads: int, kernel: str = "exp", num_features: int = 128,
                  max_degree: int = 20, ppsbn: bool = True, causal: bool = False, seed: int | None = None,
-                 ppsbn_power: bool = False, denominator_floor: float = 1.0):
+                 ppsbn_power: bool = False, denominator_floor: float = 1.0, shared_gamma: bool = False,
+                 importance_weights: bool = True):
         super().__init__()
         self.kernel, self.ppsbn, self.causal = check_kernel(kernel), ppsbn, causal
         self.denominator_floor = denominator_floor
-        self.features = RandomMaclaurinFeatures(head_dim, num_features, kernel, max_degree, seed=seed)
-        self.post_scale = PostScale(num_heads, head_dim, power=ppsbn_power) if ppsbn else None
+        self.features = RandomMaclaurinFeatures(head_dim, num_features, kernel, max_degree, seed=seed,
+                                                importance_weights=importance_weights)
+        self.post_scale = (PostScale(num_heads, head_dim, power=ppsbn_power, shared=shared_gamma)
+                           if ppsbn else None)
+
+    def _scaled(self, q, k, key_padding_mask):
+        q, k = scale_queries_keys(q, k, ppsbn=self.ppsbn)
+        if not self.ppsbn:
+            # |q·k| ≤ max|q|·max|k| (Cauchy–Schwarz): a cheap sufficient check.
+            bound = max_norm(q.detach(), None) * max_norm(k.detach(), key_padding_mask)
+            check_radius(self.kernel, bound, "the bound max‖q‖·max‖k‖ on |q·k|")
+        return q, k
 
     def forward(self, q, k, v, key_padding_mask=None):
         dtype = q.dtype
         # Products of up to max_degree projections overflow half precision: run in fp32.
         with torch.autocast(device_type=q.device.type, enabled=False):
             q, k, v = at_least_float32(q, k, v)
-            q, k = scale_queries_keys(q, k, ppsbn=self.ppsbn)
-            if not self.ppsbn:
-                # |q·k| ≤ max|q|·max|k| (Cauchy–Schwarz): a cheap sufficient check.
-                bound = max_norm(q.detach(), None) * max_norm(k.detach(), key_padding_mask)
-                check_radius(self.kernel, bound, "the bound max‖q‖·max‖k‖ on |q·k|")
+            q, k = self._scaled(q, k, key_padding_mask)
             out = linear_attention(self.features.blocks(q), self.features.blocks(k), v, key_padding_mask,
                                    causal=self.causal, denominator_floor=self.denominator_floor)
-        if self.post_scale is not None:
-            out = self.post_scale(out)
-        return out.to(dtype)
+            if self.post_scale is not None:
+                out = self.post_scale(out)
+        return to_dtype_saturating(out, dtype)
+
+    def attention_weights(self, q, k, key_padding_mask=None):
+        """[B, H, N, N]: the weights the forward applies to v (for diagnostics)."""
+        q, k = self._scaled(*at_least_float32(q, k), key_padding_mask)
+        return linear_attention_weights(self.features(q), self.features(k), key_padding_mask,
+                                        self.causal, self.denominator_floor)

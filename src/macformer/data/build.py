@@ -13,6 +13,7 @@ from .cache import BuildPlan, load_or_build
 from .readers import aan_tsv, hub, listops_tsv, pathfinder_images
 from .release import LRA_ARCHIVE_URL, fingerprint, require_file, require_release_folder
 from .tasks import MissingDataError, check_split, task_spec
+from .variants import LRA, check_dataset, variant_folder
 
 PATHFINDER_SPLIT_SEED = 0  # the seeded 80/10/10 split of Pathfinder and Path-X
 PATHFINDER_FOLDERS = {"pathfinder": ("pathfinder32", 32), "pathx": ("pathfinder128", 128)}
@@ -39,35 +40,47 @@ def default_num_proc() -> int:
 def build_dataset(
     task: str, split: str, data_dir="data", *, skip_malformed: bool = False,
     num_proc: int | None = None, download: bool = True, progress: bool = True,
+    dataset: str = LRA, listops_closing_tokens: bool = True,
 ) -> datasets.Dataset:
     """Columns `input_ids` (unpadded uint16 ids, 0 reserved for padding) and `label`;
     retrieval also `input_ids_pair`. Built once, then read from the cache.
 
     skip_malformed: skip (and count) malformed TSV rows instead of failing.
     download: fetch IMDb / CIFAR-10 from the hub when they are not saved yet.
+    dataset: "lra", or a reduced generated variant (macformer.data.variants).
+    listops_closing_tokens: False drops ListOps' `]` tokens (the Skyformer port's data).
     """
     spec = task_spec(task)
     check_split(split)
-    plan = _PLANNERS[task](Path(data_dir), split, spec, skip_malformed=skip_malformed, download=download)
+    variant = check_dataset(task, dataset)
+    plan = _PLANNERS[task](Path(data_dir), split, spec, skip_malformed=skip_malformed, download=download,
+                           variant=variant, closing_tokens=listops_closing_tokens)
     plan.num_proc = num_proc or (default_num_proc() if plan.num_proc > 1 else 1)
     plan.fingerprint = fingerprint(plan.sources)
     return load_or_build(data_dir, plan, progress=progress)
 
 
-def _listops_plan(data_dir, split, spec, *, skip_malformed, download):
-    how = (f"generate it with `python -m macformer.data.listops --out {data_dir}/lra_release` "
-           f"(or `make data`), or unpack the LRA release ({LRA_ARCHIVE_URL}) under {data_dir}/lra_release")
-    folder = require_release_folder(data_dir, "listops-1000", how)
+def _listops_plan(data_dir, split, spec, *, skip_malformed, variant, closing_tokens, **_):
+    if variant is None:
+        how = (f"generate it with `python -m macformer.data.listops --out {data_dir}/lra_release` "
+               f"(or `make data`), or unpack the LRA release ({LRA_ARCHIVE_URL}) under {data_dir}/lra_release")
+        folder = require_release_folder(data_dir, "listops-1000", how)
+    else:
+        folder = variant_folder(data_dir, variant.name)
+        how = f"a training run with data.dataset={variant.name} generates it ({variant.description})"
     path = require_file(folder / f"basic_{split}.tsv", how)
+    options = {"max_tokens": spec.max_tokens, "skip_malformed": skip_malformed}
+    if not closing_tokens:
+        options["closing_tokens"] = False  # only when set, so LRA caches keep their keys
     return BuildPlan(
-        task="listops", source_split=split, sources=[path],
-        options={"max_tokens": spec.max_tokens, "skip_malformed": skip_malformed},
+        task="listops", source_split=split, sources=[path], options=options,
         features=_features(),
-        jobs=[partial(listops_tsv.read_listops, path, spec.max_tokens, skip_malformed=skip_malformed)],
+        jobs=[partial(listops_tsv.read_listops, path, spec.max_tokens, skip_malformed=skip_malformed,
+                      closing_tokens=closing_tokens)],
     )
 
 
-def _retrieval_plan(data_dir, split, spec, *, skip_malformed, download):
+def _retrieval_plan(data_dir, split, spec, *, skip_malformed, download, **_):
     how = (f"download and unpack the LRA release ({LRA_ARCHIVE_URL}) under {data_dir}/lra_release, "
            f"e.g. `python -m macformer.data.prepare --data-dir {data_dir} --only retrieval`")
     folder = require_release_folder(data_dir, "tsv_data", how)
@@ -85,7 +98,7 @@ def _row_ranges(start: int, stop: int) -> list[tuple[int, int]]:
     return [(a, min(a + ROWS_PER_JOB, stop)) for a in range(start, stop, ROWS_PER_JOB)] or [(start, start)]
 
 
-def _text_plan(data_dir, split, spec, *, skip_malformed, download):
+def _text_plan(data_dir, split, spec, *, skip_malformed, download, **_):
     # LRA evaluates Text on the IMDb test split: val and test are the same rows.
     source = "train" if split == "train" else "test"
     rows = hub.load_hub_split(data_dir, "imdb", source, download=download)
@@ -98,7 +111,7 @@ def _text_plan(data_dir, split, spec, *, skip_malformed, download):
     )
 
 
-def _image_plan(data_dir, split, spec, *, skip_malformed, download):
+def _image_plan(data_dir, split, spec, *, skip_malformed, download, **_):
     source = "test" if split == "test" else "train"
     rows = hub.load_hub_split(data_dir, "cifar10", source, download=download)
     cut = int(len(rows) * IMAGE_TRAIN_FRACTION)
@@ -112,23 +125,34 @@ def _image_plan(data_dir, split, spec, *, skip_malformed, download):
     )
 
 
-def _pathfinder_plan(data_dir, split, spec, *, skip_malformed, download, task="pathfinder"):
+def _pathfinder_plan(data_dir, split, spec, *, skip_malformed, download, variant=None,
+                     task="pathfinder", **_):
     name, side = PATHFINDER_FOLDERS[task]
-    if task == "pathfinder":
+    if variant is not None:
+        side = int(variant.generator["size"])
+        how = f"a training run with data.dataset={variant.name} generates it ({variant.description})"
+    elif task == "pathfinder":
         how = (f"generate it with `python -m macformer.data.pathfinder --out {data_dir}/lra_release "
                f"--size 32 --difficulty hard` (or `make data`), or unpack the LRA release ({LRA_ARCHIVE_URL})")
     else:
         how = (f"download and unpack the LRA release ({LRA_ARCHIVE_URL}) under {data_dir}/lra_release "
                f"(`python -m macformer.data.prepare --data-dir {data_dir} --only pathx`), or generate it with "
                f"`python -m macformer.data.pathfinder --out {data_dir}/lra_release --size 128 --difficulty hard`")
-    folder = require_release_folder(data_dir, f"{name}/{HARD_FOLDER}", how)
+    if variant is None:
+        folder = require_release_folder(data_dir, f"{name}/{HARD_FOLDER}", how)
+    else:
+        folder = variant_folder(data_dir, variant.name)
+        if not folder.is_dir():
+            raise MissingDataError(f"missing {folder}; {how}")
     if not pathfinder_images.metadata_files(folder):
         raise MissingDataError(f"no metadata/*.npy files in {folder}; {how}")
     entries = pathfinder_images.split_entries(
         pathfinder_images.read_entries(folder), split, PATHFINDER_SPLIT_SEED)
     chunks = [entries[a : a + IMAGES_PER_JOB] for a in range(0, len(entries), IMAGES_PER_JOB)] or [[]]
     return BuildPlan(
-        task=task, source_split=split, sources=[folder / "metadata"],
+        # The key covers the metadata and every image of this split (a restored or
+        # replaced image must rebuild the split).
+        task=task, source_split=split, sources=[folder / "metadata", *(f"{folder}/{rel}" for rel, _ in entries)],
         options={"split_seed": PATHFINDER_SPLIT_SEED, "side": side},
         features=_features(),
         jobs=[partial(pathfinder_images.read_images, folder, chunk, side) for chunk in chunks],

@@ -6,6 +6,11 @@ options, a fingerprint of the source files and the cache format), so regenerated
 data or a changed option builds anew instead of serving a stale copy. Builds go to a
 temporary folder that is renamed into place when complete, so an interrupted build
 is never read. When a new build of the same split lands, older ones are removed.
+
+`info.json` records a SHA-256 of every shard; a cache is checked against it before
+it is served (once per process while the file stays untouched: about 0.2 s for the
+200 MB of ListOps' training split), and a shard changed on disk since its build is
+rebuilt with a warning. A build that yields no rows is refused, not cached.
 """
 
 from __future__ import annotations
@@ -27,10 +32,12 @@ from datasets.arrow_writer import ArrowWriter
 from tqdm import tqdm
 
 from .readers import ReadStats
+from .tasks import DataError, MalformedDataError
 
-CACHE_FORMAT = 1  # bump when the stored layout or the tokenisation changes
+CACHE_FORMAT = 2  # bump when the stored layout or the tokenisation changes (2: shard checksums)
 INFO_FILE = "info.json"
 log = logging.getLogger("macformer.data")
+_verified: dict[str, tuple] = {}  # shard path -> its stat when its checksum last matched
 
 
 @dataclass
@@ -64,15 +71,55 @@ def cache_folder(data_dir, plan: BuildPlan) -> Path:
 
 def load_or_build(data_dir, plan: BuildPlan, progress: bool = True) -> datasets.Dataset:
     folder = cache_folder(data_dir, plan)
-    if not (folder / INFO_FILE).is_file():
-        _build(folder, plan, progress)
+    info, problem = _checked_info(folder)
+    if problem:
+        log.warning("%s; rebuilding %s %s", problem, plan.task, plan.source_split)
+    if info is None:
+        try:
+            _build(folder, plan, progress)
+        except OSError as error:
+            if not problem or isinstance(error, DataError):
+                raise
+            raise DataError(f"{problem}, and rebuilding it failed ({error}); "
+                            f"delete {folder} and run again") from error
         _remove_older(folder)
-    info = json.loads((folder / INFO_FILE).read_text())
+        info = json.loads((folder / INFO_FILE).read_text())
     if info["skipped"]:
         log.warning("%s %s: skipped %d unreadable item(s), e.g. %s", plan.task, plan.source_split,
                     info["skipped"], ", ".join(info["skipped_examples"]))
     shards = [datasets.Dataset.from_file(str(folder / name)) for name in info["shards"]]
     return shards[0] if len(shards) == 1 else datasets.concatenate_datasets(shards)
+
+
+def _checked_info(folder: Path) -> tuple[dict | None, str | None]:
+    """(info, None) for a cache whose shards match their checksums; (None, None)
+    when there is no cache; (None, what is wrong) otherwise."""
+    info_file = folder / INFO_FILE
+    if not info_file.is_file():
+        return None, None
+    try:
+        info = json.loads(info_file.read_text())
+        shards, checksums = list(info["shards"]), dict(info["sha256"])
+    except (ValueError, KeyError, TypeError) as error:
+        return None, f"{info_file} is unreadable ({type(error).__name__}: {error})"
+    for name in shards:
+        path = folder / name
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            return None, f"{path} is missing"
+        signature = (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)
+        if _verified.get(str(path)) == signature:
+            continue
+        if file_checksum(path) != checksums.get(name):
+            return None, f"{path} does not match the checksum recorded when it was built (it was changed on disk)"
+        _verified[str(path)] = signature
+    return info, None
+
+
+def file_checksum(path: Path) -> str:
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def _build(folder: Path, plan: BuildPlan, progress: bool):
@@ -100,11 +147,26 @@ def _build(folder: Path, plan: BuildPlan, progress: bool):
         raise
     finally:
         bar.close()
+    if rows == 0:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise MalformedDataError(_no_examples(plan, stats))
     info = {"task": plan.task, "source_split": plan.source_split, "options": plan.options,
-            "rows": rows, "skipped": stats.skipped, "skipped_examples": stats.examples, "shards": names}
+            "rows": rows, "skipped": stats.skipped, "skipped_examples": stats.examples, "shards": names,
+            "sha256": {name: file_checksum(tmp / name) for name in names}}
     (tmp / INFO_FILE).write_text(json.dumps(info, indent=1) + "\n")
     shutil.rmtree(folder, ignore_errors=True)
     os.replace(tmp, folder)
+    for name in names:  # just hashed: no need to hash again in this process
+        stat = (folder / name).stat()
+        _verified[str(folder / name)] = (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)
+
+
+def _no_examples(plan: BuildPlan, stats: ReadStats) -> str:
+    source = plan.sources[0] if plan.sources else plan.task
+    message = f"no examples in {source} ({plan.task} {plan.source_split} split)"
+    if stats.skipped:
+        message += f": all {stats.skipped} item(s) were skipped as unreadable or malformed, e.g. {stats.examples[0]}"
+    return message + "; a split needs at least one example: regenerate or re-download the source"
 
 
 def _write_shard_job(task):

@@ -16,6 +16,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from .build import build_dataset
 from .tasks import PAD_ID, SPLITS, task_spec
+from .variants import LRA, check_dataset
 
 
 class _ArrowSplit(Dataset):
@@ -71,18 +72,26 @@ class LRADataModule(pl.LightningDataModule):
     """One LRA task as train / val / test loaders.
 
     max_length: pad and cut to this length instead of the task's (small profiles).
-    limit_train / limit_eval: keep the first N rows of train / of val and test.
+    limit_train / limit_eval: keep the first N rows of train / of val and test;
+    limit_val: of val only (overrides limit_eval there).
     seed: the order of the shuffled train loader (val and test are not shuffled).
+    dataset: "lra", or a reduced generated variant (macformer.data.variants).
+    test_drop_last, listops_closing_tokens: the authors' protocol (their test loader
+    dropped the last partial batch; their ListOps data had no `]` tokens).
     """
 
     def __init__(self, task: str, data_dir="data", batch_size: int = 32, num_workers: int = 0,
                  seed: int = 0, max_length: int | None = None, limit_train: int | None = None,
-                 limit_eval: int | None = None):
+                 limit_eval: int | None = None, limit_val: int | None = None, dataset: str = LRA,
+                 test_drop_last: bool = False, listops_closing_tokens: bool = True):
         super().__init__()
         self.spec = task_spec(task)
-        self.task, self.data_dir = task, data_dir
+        self.variant = check_dataset(task, dataset)
+        self.task, self.data_dir, self.dataset = task, data_dir, dataset
         self.batch_size, self.num_workers, self.seed = batch_size, num_workers, seed
         self.max_length, self.limit_train, self.limit_eval = max_length, limit_train, limit_eval
+        self.limit_val, self.test_drop_last = limit_val, test_drop_last
+        self.build_options = {"dataset": dataset, "listops_closing_tokens": listops_closing_tokens}
         self.splits: dict[str, _ArrowSplit] = {}
 
     @property
@@ -104,15 +113,16 @@ class LRADataModule(pl.LightningDataModule):
     def prepare_data(self):
         # Builds (or finds) the cached splits once, in one process.
         for split in SPLITS:
-            build_dataset(self.task, split, self.data_dir)
+            build_dataset(self.task, split, self.data_dir, **self.build_options)
 
     def setup(self, stage: str | None = None):
         columns = ["input_ids", "input_ids_pair", "label"] if self.is_pair else ["input_ids", "label"]
         for split in SPLITS:
             if split in self.splits:
                 continue
-            rows = build_dataset(self.task, split, self.data_dir, progress=False)
-            limit = self.limit_train if split == "train" else self.limit_eval
+            rows = build_dataset(self.task, split, self.data_dir, progress=False, **self.build_options)
+            limit = {"train": self.limit_train, "val": self.limit_val or self.limit_eval}.get(
+                split, self.limit_eval)
             if limit is not None:
                 rows = rows.select(range(min(limit, len(rows))))
             self.splits[split] = _ArrowSplit(rows, columns)
@@ -125,6 +135,7 @@ class LRADataModule(pl.LightningDataModule):
             self.splits[split], batch_size=self.batch_size, shuffle=shuffle, generator=generator,
             num_workers=self.num_workers, persistent_workers=self.num_workers > 0,
             collate_fn=PadToLength(self.seq_len, self.is_pair),
+            drop_last=split == "test" and self.test_drop_last,
         )
 
     def train_dataloader(self):

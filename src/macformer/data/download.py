@@ -12,6 +12,7 @@ import json
 import os
 import tarfile
 import urllib.request
+import zlib
 from pathlib import Path, PurePosixPath
 
 from tqdm import tqdm
@@ -23,7 +24,11 @@ class DownloadError(OSError):
     pass
 
 
-class UnsafeArchiveError(ValueError):
+class ArchiveError(ValueError):
+    """An archive that cannot be unpacked; the message names it and says what to do."""
+
+
+class UnsafeArchiveError(ArchiveError):
     pass
 
 
@@ -81,16 +86,25 @@ def check_member(member: tarfile.TarInfo):
 
 
 def safe_extract(archive, target, progress: bool = True) -> Path:
-    """Unpack a (gzipped) tar into `target`, member by member, streaming."""
+    """Unpack a (gzipped) tar into `target`, member by member, streaming. A refused
+    member or a damaged archive raises an ArchiveError naming the archive."""
     target = Path(target)
     target.mkdir(parents=True, exist_ok=True)
     root = target.resolve()
-    with tarfile.open(archive, mode="r|*") as tar, tqdm(unit="file", desc=f"unpack {Path(archive).name}", disable=not progress) as bar:
-        for member in tar:
-            check_member(member)
-            destination = (root / member.name).resolve()
-            if root != destination and root not in destination.parents:
-                raise UnsafeArchiveError(f"refusing archive member {member.name!r}: outside {root}")
-            tar.extract(member, root, filter="data")
-            bar.update(1)
+    try:
+        with tarfile.open(archive, mode="r|*") as tar, tqdm(
+                unit="file", desc=f"unpack {Path(archive).name}", disable=not progress) as bar:
+            for member in tar:
+                check_member(member)
+                destination = (root / member.name).resolve()
+                if root != destination and root not in destination.parents:
+                    raise UnsafeArchiveError(f"refusing archive member {member.name!r}: outside {root}")
+                tar.extract(member, root, filter="data")
+                bar.update(1)
+    except UnsafeArchiveError as error:
+        raise UnsafeArchiveError(f"{archive}: {error}; this is not a clean LRA release: delete it "
+                                 f"and download it again ({target} may hold part of it)") from None
+    except (tarfile.TarError, EOFError, zlib.error) as error:
+        raise ArchiveError(f"{archive}: cannot be unpacked ({type(error).__name__}: {error}); it is truncated "
+                           f"or not the LRA archive: delete it and download it again") from None
     return target

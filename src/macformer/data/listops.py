@@ -46,9 +46,9 @@ def _segment_starts(counts: np.ndarray) -> np.ndarray:
     return np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64)
 
 
-def _draw_levels(rng: np.random.Generator, n_trees: int):
+def _draw_levels(rng: np.random.Generator, n_trees: int, max_length: int = MAX_LENGTH):
     """Draw n_trees trees level by level; return per-level node arrays and the
-    final lengths (trees already known to be too long get length MAX_LENGTH)."""
+    final lengths (trees already known to be too long get length max_length)."""
     tree = np.arange(n_trees)  # tree index of each node at this level
     length = np.zeros(n_trees, dtype=np.int64)
     alive = np.ones(n_trees, dtype=bool)
@@ -67,11 +67,11 @@ def _draw_levels(rng: np.random.Generator, n_trees: int):
         child_tree = np.repeat(tree, n_children)
         # Every pending child adds at least one token: a lower bound on the final length.
         bound = length + np.bincount(child_tree, minlength=n_trees)
-        alive &= bound < MAX_LENGTH
+        alive &= bound < max_length
         tree = child_tree[alive[child_tree]]
         if len(tree) == 0:
             break
-    length[~alive] = MAX_LENGTH
+    length[~alive] = max_length
     return levels, length
 
 
@@ -138,11 +138,13 @@ def _evaluate_and_serialise(levels, n_trees: int, keep: np.ndarray):
     return values[0], tokens, bounds
 
 
-def generate_batch(seed: int, batch: int, n_trees: int = TREES_PER_BATCH):
-    """The accepted (expression, value) pairs of batch `batch` of seed `seed`."""
+def generate_batch(seed: int, batch: int, n_trees: int = TREES_PER_BATCH, min_length: int = MIN_LENGTH,
+                   max_length: int = MAX_LENGTH):
+    """The accepted (expression, value) pairs of batch `batch` of seed `seed`: trees of
+    length min_length < L < max_length (LRA: 500 and 2000)."""
     rng = np.random.default_rng([seed, batch])
-    levels, length = _draw_levels(rng, n_trees)
-    keep = np.flatnonzero((length > MIN_LENGTH) & (length < MAX_LENGTH))
+    levels, length = _draw_levels(rng, n_trees, max_length)
+    keep = np.flatnonzero((length > min_length) & (length < max_length))
     if len(keep) == 0:
         return []
     values, tokens, bounds = _evaluate_and_serialise(levels, n_trees, keep)
@@ -159,14 +161,18 @@ def _batch_job(args):
 
 def generate_listops(
     out_dir, n_train: int, n_val: int, n_test: int, seed: int = 0,
-    workers: int | None = None, progress: bool = True,
+    workers: int | None = None, progress: bool = True, min_length: int = MIN_LENGTH,
+    max_length: int = MAX_LENGTH, folder=None,
 ) -> Path:
-    """Write distinct trees to `out_dir/listops-1000/basic_{train,val,test}.tsv`
-    (first n_train to train, then val, then test) and return that folder. The files
-    depend on the seed only, not on the number of workers."""
+    """Write distinct trees to `out_dir/listops-1000/basic_{train,val,test}.tsv` (or to
+    `folder` when given: a reduced set must not take an LRA folder name) and return
+    that folder: first n_train to train, then val, then test. The files depend on the
+    seed and the length bounds only, not on the number of workers."""
     if min(n_train, n_val, n_test) < 0:
         raise ValueError("split sizes must be non-negative")
-    folder = Path(out_dir) / FOLDER
+    if not 0 <= min_length < max_length - 1:
+        raise ValueError(f"need 0 <= min_length < max_length - 1, got {min_length} and {max_length}")
+    folder = Path(folder) if folder is not None else Path(out_dir) / FOLDER
     _refuse_to_overwrite_release(folder)
     folder.mkdir(parents=True, exist_ok=True)
     workers = workers or min(2, os.cpu_count() or 1)
@@ -183,7 +189,8 @@ def generate_listops(
     pool = multiprocessing.get_context("spawn").Pool(workers) if workers > 1 else None
     try:
         while written < wanted:
-            jobs = [(seed, b) for b in range(batch, batch + 2 * workers)]
+            jobs = [(seed, b, TREES_PER_BATCH, min_length, max_length)
+                    for b in range(batch, batch + 2 * workers)]
             batch += len(jobs)
             results = pool.map(_batch_job, jobs) if pool else map(_batch_job, jobs)
             for trees in results:
@@ -205,7 +212,10 @@ def generate_listops(
             f.close()
     for split in sizes:
         os.replace(tmp[split], folder / f"basic_{split}.tsv")
-    (folder / MARKER).write_text(json.dumps({"generator": "macformer.data.listops", "seed": seed, **sizes}) + "\n")
+    lengths = {} if (min_length, max_length) == (MIN_LENGTH, MAX_LENGTH) else {
+        "min_length": min_length, "max_length": max_length}
+    (folder / MARKER).write_text(json.dumps(
+        {"generator": "macformer.data.listops", "seed": seed, **sizes, **lengths}) + "\n")
     return folder
 
 
@@ -219,17 +229,26 @@ def _refuse_to_overwrite_release(folder: Path):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", required=True, help="folder that will hold listops-1000/")
+    parser.add_argument("--out", default=None, help="folder that will hold listops-1000/")
     parser.add_argument("--train", type=int, default=96000)
     parser.add_argument("--val", type=int, default=2000)
     parser.add_argument("--test", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--min-length", type=int, default=MIN_LENGTH,
+                        help=f"keep trees longer than this (exclusive; LRA: {MIN_LENGTH})")
+    parser.add_argument("--max-length", type=int, default=MAX_LENGTH,
+                        help=f"keep trees shorter than this (exclusive; LRA: {MAX_LENGTH})")
+    parser.add_argument("--folder", default=None,
+                        help="write the files here instead of <out>/listops-1000 (for reduced sets)")
     parser.add_argument("--workers", type=int, default=None, help="processes (default: up to 2)")
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
+    if (args.out is None) == (args.folder is None):
+        parser.error("give exactly one of --out (the LRA layout) or --folder")
     folder = generate_listops(
         args.out, args.train, args.val, args.test, args.seed,
-        workers=args.workers, progress=not args.no_progress,
+        workers=args.workers, progress=not args.no_progress, min_length=args.min_length,
+        max_length=args.max_length, folder=args.folder,
     )
     print(f"wrote {folder}")
 

@@ -5,6 +5,10 @@ same sizes and seed, is there), fetches IMDb and CIFAR-10 from the hub when onli
 the LRA release for Retrieval and Path-X when it is not under the data folder, and
 builds the processed caches of every ready task.
 
+Exits non-zero when a task asked for with --only is still missing, when a source is
+malformed or when the archive is refused; without --only, missing tasks are listed
+and the exit status is 0 (an offline machine still gets what it can).
+
     python -m macformer.data.prepare --data-dir data [--only listops pathfinder] [--offline]
 """
 
@@ -15,10 +19,11 @@ import json
 import sys
 from pathlib import Path
 
-from .download import DownloadError, download, safe_extract
+from .download import ArchiveError, DownloadError, download, safe_extract
 from .release import LRA_ARCHIVE_URL, find_release_folder
 from .status import data_status, format_status
 from .tasks import SPLITS, TASKS, DataError
+from .variants import VARIANTS, generate_variant, variant_folder, why_generate
 
 
 def _ready(data_dir) -> dict[str, tuple[bool, str]]:
@@ -39,11 +44,40 @@ def _should_generate(data_dir, task: str, folder: str, wanted: dict, force: bool
     return force or any(recorded.get(k) != v for k, v in wanted.items())
 
 
+def _prepare_variant(d: Path, variant, args, errors: list[str]) -> None:
+    """Generate a reduced set when missing or stale (other options, sizes or seed), then
+    build its caches; one line says which."""
+    sizes = ({"n_train": args.listops_train, "n_val": args.listops_val, "n_test": args.listops_test}
+             if variant.task == "listops" else {"count": args.pathfinder_count})
+    reason = why_generate(d, variant, sizes, args.seed)
+    if reason or args.force:
+        print(f"[{variant.name}] {reason or '--force'}: generating {variant.description}, {sizes}")
+        generate_variant(d, variant, sizes, args.seed, workers=args.workers)
+    if not args.no_process:
+        from .build import build_dataset
+
+        try:
+            for split in SPLITS:
+                build_dataset(variant.task, split, d, download=False, num_proc=args.workers, dataset=variant.name)
+        except DataError as error:
+            errors.append(f"error: [{variant.name}] {error}")
+    print(f"[{variant.name}] ready: {variant_folder(d, variant.name)} ({variant.description}; not LRA data)")
+
+
 def prepare(args) -> int:
     d = Path(args.data_dir)
     wanted = set(args.only or TASKS)
+    errors = []  # one line each, printed after the table
     status = _ready(d)
     release = d / "lra_release"
+
+    # Reduced sets (--datasets) replace the LRA-format generation of their task.
+    variants = [VARIANTS[name] for name in args.datasets or ()]
+    reduced = {v.task for v in variants}
+    for variant in variants:
+        if variant.task in wanted:
+            _prepare_variant(d, variant, args, errors)
+    wanted -= reduced
 
     listops_wanted = {"seed": args.seed, "train": args.listops_train, "val": args.listops_val, "test": args.listops_test}
     if "listops" in wanted and _should_generate(d, "listops", "listops-1000", listops_wanted, args.force):
@@ -75,6 +109,8 @@ def prepare(args) -> int:
                 archive.unlink()  # 7.7 GB; the unpacked folders are what the readers use
             except (DownloadError, OSError) as error:
                 print(f"[retrieval/pathx] {error}", file=sys.stderr)
+            except ArchiveError as error:
+                errors.append(f"error: {error}")
 
     status = _ready(d)
     if not args.no_process:
@@ -82,11 +118,22 @@ def prepare(args) -> int:
 
         for task in TASKS:
             if task in wanted and status[task][0]:
-                for split in SPLITS:
-                    build_dataset(task, split, d, download=False, num_proc=args.workers)
-    # Missing tasks are reported, not fatal: offline machines still get the rest.
-    print(format_status(data_status(d)))
-    return 0
+                try:
+                    for split in SPLITS:
+                        build_dataset(task, split, d, download=False, num_proc=args.workers)
+                except DataError as error:
+                    errors.append(f"error: [{task}] {error}")
+    rows = data_status(d)
+    print(format_status(rows))
+    missing = [task for task, ready, _ in rows if task in wanted and not ready]
+    if missing and args.only:
+        errors.append(f"error: not ready: {', '.join(missing)} (asked for with --only; the table says how to get each)")
+    elif missing:
+        # Missing tasks are reported, not fatal: offline machines still get the rest.
+        print(f"missing: {', '.join(missing)} (the table says how to get each)")
+    for line in errors:
+        print(line, file=sys.stderr)
+    return 1 if errors else 0
 
 
 def main(argv=None):
@@ -101,6 +148,10 @@ def main(argv=None):
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--force", action="store_true", help="regenerate generated sets (never a release)")
     parser.add_argument("--offline", action="store_true", help="no hub, no archive download")
+    parser.add_argument("--datasets", nargs="+", choices=sorted(VARIANTS), default=None,
+                        help="reduced generated sets to prepare instead of their task's LRA-format "
+                             "set (the cpu profile trains on these), at the --listops-* / "
+                             "--pathfinder-count sizes")
     parser.add_argument("--no-lra-download", action="store_true",
                         help="do not download the 7.7 GB LRA archive (Retrieval, Path-X stay missing)")
     parser.add_argument("--no-process", action="store_true", help="do not build the processed caches")

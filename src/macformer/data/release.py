@@ -7,8 +7,9 @@ The archive unpacks as `lra_release/lra_release/<folder>` for most users and as
 from __future__ import annotations
 
 import hashlib
-import json
+import os
 from pathlib import Path
+from stat import S_ISDIR
 
 from .tasks import MissingDataError
 
@@ -43,13 +44,42 @@ def require_file(path: Path, how_to_get: str) -> Path:
 
 
 def fingerprint(paths) -> str:
-    """A hash of the name, size and modification time of every file in `paths`
-    (folders are walked): regenerated or replaced data gets a new fingerprint."""
-    records = []
+    """A hash of the path, size and modification time of every file in `paths`
+    (folders are walked), so regenerated, replaced, removed or restored data gets a
+    new fingerprint. A file that does not exist is recorded as missing, not an error:
+    a Pathfinder split lists the images it reads, and one that comes back must change
+    the key. Only stat calls, no reading: 200,000 images take about a second."""
+    lines = []
+    resolved: dict[str, str] = {}  # each folder is resolved once, not each file
+
+    def record(path: str, stat):
+        head, _, name = path.rpartition(os.sep)
+        if head not in resolved:
+            resolved[head] = str(Path(head or ".").resolve())
+        size = "missing" if stat is None else f"{stat.st_size}\0{stat.st_mtime_ns}"
+        lines.append(f"{resolved[head]}/{name}\0{size}\n")
+
     for path in paths:
-        path = Path(path)
-        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-        for f in files:
-            stat = f.stat()
-            records.append((str(f.resolve()), stat.st_size, stat.st_mtime_ns))
-    return hashlib.sha256(json.dumps(records).encode()).hexdigest()[:16]
+        path = os.fspath(path)
+        try:
+            stat = os.stat(path)
+        except FileNotFoundError:
+            record(path, None)
+            continue
+        if S_ISDIR(stat.st_mode):
+            for entry in _walk(path):
+                record(entry.path, entry.stat())
+        else:
+            record(path, stat)
+    return hashlib.sha256("".join(lines).encode()).hexdigest()[:16]
+
+
+def _walk(folder: str):
+    """Every file under `folder`, in name order (independent of the file system)."""
+    with os.scandir(folder) as entries:
+        entries = sorted(entries, key=lambda e: e.name)
+    for entry in entries:
+        if entry.is_dir():
+            yield from _walk(entry.path)
+        elif entry.is_file():
+            yield entry

@@ -1,7 +1,8 @@
 """The encoder of the Macformer authors' LRA code (a Skyformer port), written from its description.
 
 tokens → embedding + learned positions → dropout → N pre-LayerNorm blocks → LayerNorm
-→ mean over real tokens. The attention inside each block is chosen by name through
+→ mean over real tokens (`pooling="real"`), or over every position with padding zeroed
+(`pooling="all"`, what the authors' code did: padding then dilutes the mean). The attention inside each block is chosen by name through
 `build_attention`; ppSBN, when enabled, lives inside that attention module.
 """
 
@@ -13,6 +14,8 @@ import torch
 from torch import nn
 
 from macformer.attention import build_attention
+
+POOLINGS = ("real", "all")
 
 
 class EncoderBlock(nn.Module):
@@ -57,9 +60,12 @@ class Encoder(nn.Module):
 
     def __init__(self, vocab_size: int, max_length: int, dim: int = 64, num_layers: int = 2,
                  num_heads: int = 2, head_dim: int = 32, ff_dim: int = 128, dropout: float = 0.1,
-                 attention: str = "softmax", attention_options: Mapping | None = None):
+                 attention: str = "softmax", attention_options: Mapping | None = None,
+                 pooling: str = "real"):
         super().__init__()
-        self.dim, self.max_length = dim, max_length
+        if pooling not in POOLINGS:
+            raise ValueError(f"pooling={pooling!r} is not allowed; allowed values: {', '.join(POOLINGS)}")
+        self.dim, self.max_length, self.pooling = dim, max_length, pooling
         self.token_embedding = nn.Embedding(vocab_size, dim)
         self.position_embedding = nn.Embedding(max_length, dim)
         # The ports initialise both embeddings with N(0, 0.02²).
@@ -83,6 +89,7 @@ class Encoder(nn.Module):
         for block in self.blocks:
             x = block(x, attention_mask)
         x = self.final_norm(x)
-        # Mean over real tokens only: [B, L, dim] → [B, dim].
-        weights = attention_mask.to(x.dtype).unsqueeze(-1)
-        return (x * weights).sum(1) / weights.sum(1).clamp_min(1.0)
+        weights = attention_mask.to(x.dtype).unsqueeze(-1)  # [B, L, 1]
+        if self.pooling == "all":
+            return (x * weights).mean(1)  # [B, dim]: padding counts as zeros
+        return (x * weights).sum(1) / weights.sum(1).clamp_min(1.0)  # [B, dim]: real tokens only

@@ -1,7 +1,8 @@
 """The aggregator: every run's summary.json → accuracy, efficiency and published tables
-(Markdown, CSV, optionally LaTeX) and plots. `python -m macformer.report --help`."""
+(Markdown, CSV, optionally LaTeX) and plots, one folder per profile.
+`python -m macformer.report --help`."""
 
-from .build import OUTPUT_FILES, build_report
+from .build import OUTPUT_FILES, ReportError, build_report
 from .load import load_runs
 
-__all__ = ["OUTPUT_FILES", "build_report", "load_runs"]
+__all__ = ["OUTPUT_FILES", "ReportError", "build_report", "load_runs"]

@@ -1,4 +1,5 @@
-"""`python -m macformer.report --runs results/runs --out results [--format latex]`."""
+"""`python -m macformer.report --runs results/runs --out results [--profile P] [--format latex]`
+writes `<out>/<profile>/` for every profile with runs (or only P)."""
 
 from __future__ import annotations
 
@@ -6,34 +7,50 @@ import argparse
 import sys
 from collections import Counter
 
-from .build import build_report
+from .build import ReportError, build_report
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m macformer.report",
         description="Aggregate every run's summary.json into accuracy, efficiency and "
-                    "published-comparison tables (Markdown + CSV) and plots (PNG).")
+                    "published-comparison tables (Markdown + CSV) and plots (PNG), one "
+                    "folder per profile: <out>/<profile>/.")
     parser.add_argument("--runs", default="results/runs",
                         help="folder searched recursively for summary.json (default: %(default)s)")
     parser.add_argument("--out", default="results",
-                        help="folder the tables and plots are written to (default: %(default)s)")
+                        help="folder holding one report folder per profile (default: %(default)s)")
     parser.add_argument("--format", choices=("markdown", "latex"), default="markdown",
                         help="`latex` also writes accuracy.tex, efficiency.tex, published.tex "
                              "(Markdown and CSV are always written)")
     parser.add_argument("--profile", default=None,
-                        help="only runs of this profile (smoke, cpu, paper); default: all, "
-                             "one section per profile, plots of the most faithful one")
+                        help="only this profile's folder (smoke, cpu, paper); default: every "
+                             "profile that has runs")
     args = parser.parse_args(argv)
-    report = build_report(args.runs, args.out, latex=args.format == "latex", profile=args.profile)
-    counts = Counter(report.runs.frame["status"]) if not report.runs.frame.empty else Counter()
-    status = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "no runs"
-    print(f"report: {len(report.runs.frame)} runs under {args.runs} ({status}); "
-          f"plots show profile {report.plotted_profile}")
+    try:
+        report = build_report(args.runs, args.out, latex=args.format == "latex",
+                              profile=args.profile)
+    except ReportError as error:
+        print(f"report: {error}", file=sys.stderr)
+        return 2
+    frame = report.runs.frame
+    frame = frame[frame["profile"].isin(report.profiles)]
+    counts = Counter(frame["status"])
+    status = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+    print(f"report: {len(frame)} runs under {args.runs} ({status}); "
+          f"profiles: {', '.join(report.profiles)}")
     if report.runs.superseded:
         print(f"report: {report.runs.superseded} older summaries of re-run configurations ignored")
+    for conflict in report.runs.conflicts:
+        others = ", ".join(path for path, _ in conflict.set_aside)
+        print(f"report: settings differ: kept {conflict.kept}, set aside {others} "
+              "(footnote in accuracy.md)", file=sys.stderr)
     for problem in report.runs.problems:
         print(f"report: could not read {problem.path}: {problem.reason}", file=sys.stderr)
+    for profile, paths in report.no_curve.items():
+        if paths:
+            print(f"report: {profile}: no learning curve for {len(paths)} run(s): "
+                  + ", ".join(paths), file=sys.stderr)
     for path in report.written:
         print(f"  wrote {path}")
     return 0

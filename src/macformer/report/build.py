@@ -1,21 +1,31 @@
-"""Build every report file from a runs folder; each file is written atomically and
-only from the data, so running it twice gives byte-identical files."""
+"""Build the report from a runs folder: one folder per profile, `<out>/<profile>/`,
+with accuracy, efficiency and published tables (Markdown, CSV, optionally LaTeX), the
+accuracy and efficiency plots and one learning-curve plot per task. Each file is
+written atomically and only from the data, so running it twice gives identical files.
+
+Nothing is written when there is nothing to report (no runs folder, no readable
+summary, no run of the profile asked for): `ReportError` says why, and a good report
+already in place stays as it was.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from macformer import atomic
 
+from .curves import curve_plots
 from .document import Document, to_latex, to_markdown
-from .load import COMPLETED, Runs, load_runs, profile_sort_key
+from .load import Runs, load_runs, profile_sort_key
 from .plots import accuracy_plot, efficiency_plot
 from .tables import accuracy_report, efficiency_report, published_report
 
-# Written on every run (LaTeX files only with --format latex).
+# Written in every profile's folder (LaTeX files only with --format latex), beside
+# `curves_<task>.png` for each task the profile trained.
 OUTPUT_FILES: tuple[str, ...] = (
     "accuracy.md", "accuracy.csv", "efficiency.md", "efficiency.csv", "published.md",
     "published.csv", "accuracy.png", "efficiency.png",
@@ -23,41 +33,75 @@ OUTPUT_FILES: tuple[str, ...] = (
 LATEX_FILES: tuple[str, ...] = ("accuracy.tex", "efficiency.tex", "published.tex")
 
 
+class ReportError(Exception):
+    """Nothing to report; the message is one line saying why."""
+
+
 @dataclass
 class Report:
     runs: Runs
-    plotted_profile: str
+    profiles: list[str]
     written: list[Path]
+    no_curve: dict[str, list[str]] = field(default_factory=dict)  # profile -> summary paths
 
 
 def build_report(runs_dir: str | Path, out_dir: str | Path, *, latex: bool = False,
                  profile: str | None = None) -> Report:
+    runs_dir, out = Path(runs_dir), Path(out_dir)
+    if not runs_dir.is_dir():
+        raise ReportError(f"runs folder {runs_dir} does not exist; nothing written")
     runs = load_runs(runs_dir)
+    if not runs.found:
+        raise ReportError(f"no summary.json under {runs_dir}; nothing written")
+    if runs.frame.empty:
+        first = runs.problems[0]
+        raise ReportError(f"none of the {runs.found} summary.json files under {runs_dir} could "
+                          f"be read (e.g. {first.path}: {first.reason}); nothing written")
+    profiles = sorted(set(runs.frame["profile"]), key=profile_sort_key)
     if profile is not None:
-        runs.frame = runs.frame[runs.frame["profile"] == profile].reset_index(drop=True)
-    out = Path(out_dir)
-    written: list[Path] = []
-    for name, (doc, frame) in (("accuracy", accuracy_report(runs)),
-                               ("efficiency", efficiency_report(runs)),
-                               ("published", published_report(runs))):
-        written.append(atomic.write_text(out / f"{name}.md", to_markdown(doc)))
-        written.append(atomic.write_text(out / f"{name}.csv", _csv(frame)))
+        if profile not in profiles:
+            raise ReportError(f"no run of profile {profile!r} under {runs_dir} (profiles "
+                              f"found: {', '.join(profiles)}); nothing written")
+        profiles = [profile]
+    report = Report(runs=runs, profiles=profiles, written=[])
+    for name in profiles:
+        report.written += _write_profile(runs, runs_dir, out / profile_folder(name), name,
+                                         latex, report.no_curve)
+    return report
+
+
+def _write_profile(runs: Runs, runs_dir: Path, folder: Path, profile: str, latex: bool,
+                   no_curve: dict) -> list[Path]:
+    part = runs.of_profile(profile)
+    # An unreadable summary is listed under its profile's folder, or under every profile
+    # when its path does not name one.
+    known = set(runs.frame["profile"])
+    part.problems = [p for p in runs.problems
+                     if p.path.split("/", 1)[0] == profile or p.path.split("/", 1)[0] not in known]
+    curves, no_curve[profile] = curve_plots(part, runs_dir, profile)
+    written = []
+    for name, (doc, frame) in (
+            ("accuracy", accuracy_report(part, profile, no_curve=no_curve[profile])),
+            ("efficiency", efficiency_report(part, profile)),
+            ("published", published_report(part, profile))):
+        written.append(atomic.write_text(folder / f"{name}.md", to_markdown(doc)))
+        written.append(atomic.write_text(folder / f"{name}.csv", _csv(frame)))
         if latex:
-            written.append(atomic.write_text(out / f"{name}.tex", to_latex(doc)))
-    plotted = profile or plotted_profile(runs)
-    written.append(atomic.write_bytes(out / "accuracy.png", accuracy_plot(runs, plotted)))
-    written.append(atomic.write_bytes(out / "efficiency.png", efficiency_plot(runs, plotted)))
-    return Report(runs=runs, plotted_profile=plotted, written=written)
+            written.append(atomic.write_text(folder / f"{name}.tex", to_latex(doc)))
+    written.append(atomic.write_bytes(folder / "accuracy.png", accuracy_plot(part, profile)))
+    written.append(atomic.write_bytes(folder / "efficiency.png", efficiency_plot(part, profile)))
+    for name, data in sorted(curves.items()):
+        written.append(atomic.write_bytes(folder / name, data))
+    for stale in sorted(folder.glob("curves_*.png")):  # a task no longer in the runs
+        if stale.name not in curves:
+            stale.unlink()
+    return written
 
 
-def plotted_profile(runs: Runs) -> str:
-    """The profile the plots show: the most faithful one with a completed run
-    (paper, then cpu, then smoke), else the most faithful one with any run."""
-    frame = runs.frame
-    for candidates in (frame[frame["status"] == COMPLETED]["profile"], frame["profile"]):
-        if len(candidates):
-            return sorted(set(candidates), key=profile_sort_key)[0]
-    return "none"
+def profile_folder(profile: str) -> str:
+    """The profile's folder name: the name itself when it is a plain one."""
+    name = re.sub(r"[^A-Za-z0-9_.-]", "_", profile)
+    return name if name.strip(".") else "_"
 
 
 def _csv(frame: pd.DataFrame) -> str:
@@ -70,4 +114,4 @@ def _csv(frame: pd.DataFrame) -> str:
     return frame.to_csv(index=False, lineterminator="\n", float_format="%.4f")
 
 
-__all__ = ["LATEX_FILES", "OUTPUT_FILES", "Document", "Report", "build_report", "plotted_profile"]
+__all__ = ["LATEX_FILES", "OUTPUT_FILES", "Document", "Report", "ReportError", "build_report"]

@@ -89,6 +89,7 @@ _LATEX_ESCAPES = {
     "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
     "±": r"$\pm$", "×": r"$\times$", "Δ": r"$\Delta$", "−": r"$-$", "—": "---", "–": "--",
     "≤": r"$\leq$", "≥": r"$\geq$", "→": r"$\rightarrow$", "↔": r"$\leftrightarrow$",
+    "≈": r"$\approx$", "√": r"$\surd$", "·": r"$\cdot$", "÷": r"$\div$",
     "`": "", "*": "",
 }
 

@@ -1,14 +1,17 @@
 """Read every run's `summary.json` under a folder into one pandas DataFrame.
 
 One row per run. Columns follow the summary schema written by training (task,
-attention, kernel, ppsbn, num_features, seed, profile, status, error, val_accuracy,
-test_accuracy, train_tokens_per_second, peak_memory_mb, device, ...) plus `path`,
-the summary's path relative to the runs folder. Accuracies stay fractions here; the
-tables show percent.
+attention, kernel, ppsbn, num_features, causal, protocol, dataset, tag, seed, profile,
+status, error, val_accuracy, test_accuracy, chance_accuracy, test_examples, ...) plus
+`column` (the table column: task and data set) and `path`, the summary's path relative
+to the runs folder. Accuracies stay fractions here; the tables show percent.
 
 A file that cannot be read is not skipped silently: it is returned as a problem and
-the report lists it. When the same configuration and seed has several summaries (a
-failed run retried, a copy of a run folder), the completed one wins, then the latest.
+the report lists it. A run is its row, seed, tag, protocol and data set (RUN_KEY): runs
+with different tags are different rows. When one run has several summaries (a failed
+run retried, a copy of a run folder), the completed one wins, then a stopped one, then
+the latest; if the set-aside summaries were written under other settings (another
+config_hash), that is a `Conflict` and the tables say so in a footnote on the cell.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from __future__ import annotations
 import functools
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -35,20 +38,31 @@ ATTENTION_ORDER: tuple[str, ...] = (
 KERNEL_ORDER: tuple[str, ...] = ("exp", "inverse", "log", "trigh", "sqrt")
 PROFILE_ORDER: tuple[str, ...] = ("paper", "cpu", "smoke")
 
-# Status values: `completed`, `failed`, `interrupted` (written by training) and
-# `missing` (written by the reproduce driver when a task's data is absent).
-COMPLETED, FAILED, INTERRUPTED, MISSING = "completed", "failed", "interrupted", "missing"
+# Status values: `completed`, `stopped` (ended before max_steps, e.g. by a time limit),
+# `failed`, `interrupted` (written by training) and `missing` (written by the reproduce
+# driver when a task's data is absent).
+COMPLETED, STOPPED, FAILED, INTERRUPTED, MISSING = (
+    "completed", "stopped", "failed", "interrupted", "missing")
 
 COLUMNS: tuple[str, ...] = (
-    "task", "attention", "kernel", "ppsbn", "num_features", "seed", "profile", "status",
-    "error", "val_accuracy", "test_accuracy", "best_step", "steps", "train_seconds",
+    "task", "attention", "kernel", "ppsbn", "num_features", "causal", "protocol", "dataset",
+    "tag", "seed", "profile", "status", "error", "stop_reason", "val_accuracy", "test_accuracy",
+    "chance_accuracy", "test_examples", "best_step", "steps", "max_steps", "train_seconds",
     "train_tokens_per_second", "train_steps_per_second", "peak_memory_mb", "device", "params",
     "seq_len", "batch_size", "config_hash", "git_commit", "start_time", "end_time",
 )
+# Attentions with a causal / non-causal form; for the others `causal` is None.
+CAUSAL_ATTENTIONS = frozenset({"kernelized", "rmfa", "rfa", "performer"})
+LRA_DATA = "lra"  # `dataset` of the LRA data itself
+DEFAULT_PROTOCOL = "lra"
+# A summary without `dataset` (written before the field existed) cannot pass for LRA data.
+UNRECORDED_DATASET = "unrecorded"
 # A run is identified by these; duplicates are resolved (see module docstring).
-RUN_KEY: tuple[str, ...] = ("profile", "task", "attention", "kernel", "ppsbn", "num_features", "seed")
+RUN_KEY: tuple[str, ...] = ("profile", "task", "dataset", "attention", "kernel", "ppsbn",
+                            "num_features", "causal", "protocol", "tag", "seed")
 # A table row: the variant; seeds are averaged within it.
-VARIANT_KEY: tuple[str, ...] = ("profile", "attention", "kernel", "ppsbn", "num_features")
+VARIANT_KEY: tuple[str, ...] = ("profile", "attention", "kernel", "ppsbn", "num_features",
+                                "causal", "protocol", "tag")
 
 SUMMARY_NAME = "summary.json"
 
@@ -59,11 +73,28 @@ class Problem:
     reason: str
 
 
+@dataclass(frozen=True)
+class Conflict:
+    """Summaries of one run (same row, seed, tag) written under different settings."""
+
+    kept: str  # path of the summary in the tables
+    kept_hash: str | None
+    set_aside: tuple[tuple[str, str | None], ...]  # (path, config_hash) of the others
+
+
 @dataclass
 class Runs:
     frame: pd.DataFrame  # one row per run, after de-duplication
     problems: list[Problem]  # summaries that could not be read
     superseded: int  # summaries replaced by a newer or completed one of the same run
+    conflicts: list[Conflict] = field(default_factory=list)  # of those, other settings
+    found: int = 0  # summary.json files found (readable or not)
+
+    def of_profile(self, profile: str) -> Runs:
+        frame = self.frame[self.frame["profile"] == profile].reset_index(drop=True)
+        paths = set(frame["path"])
+        return Runs(frame, self.problems, self.superseded,
+                    [c for c in self.conflicts if c.kept in paths], self.found)
 
 
 def load_runs(runs_dir: str | Path) -> Runs:
@@ -83,12 +114,13 @@ def load_runs(runs_dir: str | Path) -> Runs:
             problems.append(Problem(rel, reason))
             continue
         records.append(_normalise(record, rel))
-    frame = pd.DataFrame.from_records(records, columns=[*COLUMNS, "path"])
+    frame = pd.DataFrame.from_records(records, columns=[*COLUMNS, "column", "path"])
     # Identity columns keep Python values (None, int, bool), not NaN-filled floats.
-    for key in (*RUN_KEY, "status", "error", "device", "path"):
+    for key in (*RUN_KEY, "status", "error", "device", "config_hash", "column", "path"):
         frame[key] = pd.Series([r[key] for r in records], index=frame.index, dtype=object)
-    frame, superseded = _deduplicate(frame)
-    return Runs(frame=frame, problems=problems, superseded=superseded)
+    frame, superseded, conflicts = _deduplicate(frame)
+    return Runs(frame=frame, problems=problems, superseded=superseded, conflicts=conflicts,
+                found=len(paths))
 
 
 def _invalid(record: object) -> str | None:
@@ -115,10 +147,22 @@ def _normalise(record: dict, rel: str) -> dict:
         if options is not None and key not in options:
             row[key] = None
     row["ppsbn"] = _as_bool(row["ppsbn"])
-    for key in ("num_features", "seed", "seq_len", "batch_size"):
+    if row["ppsbn"] is None and options is not None and "ppsbn" in options:
+        row["ppsbn"] = bool(options["ppsbn"])  # a summary that left it out ran the default
+    # Older summaries have no `causal`: their attentions ran non-causally (the old default).
+    row["causal"] = (bool(_as_bool(row["causal"])) if row["attention"] in CAUSAL_ATTENTIONS
+                     or (options is not None and "causal" in options) else None)
+    row["protocol"] = str(row["protocol"] or DEFAULT_PROTOCOL)
+    row["tag"] = str(row["tag"]) if row["tag"] not in (None, "") else None
+    if not row["dataset"]:  # a run skipped for absent data has none: it sits under LRA data
+        row["dataset"] = LRA_DATA if row["status"] == MISSING else UNRECORDED_DATASET
+    row["dataset"] = str(row["dataset"])
+    row["column"] = column_key(row["task"], row["dataset"])
+    for key in ("num_features", "seed", "seq_len", "batch_size", "test_examples", "steps",
+                "max_steps"):
         row[key] = int(row[key]) if isinstance(row[key], (int, float)) and not isinstance(
             row[key], bool) and math.isfinite(row[key]) else None
-    for key in ("val_accuracy", "test_accuracy", "train_tokens_per_second",
+    for key in ("val_accuracy", "test_accuracy", "chance_accuracy", "train_tokens_per_second",
                 "train_steps_per_second", "peak_memory_mb", "train_seconds"):
         value = row[key]
         row[key] = float(value) if isinstance(value, (int, float)) and math.isfinite(value) else None
@@ -126,48 +170,78 @@ def _normalise(record: dict, rel: str) -> dict:
 
 
 @functools.cache
-def _options(attention: str) -> frozenset[str] | None:
-    """The options a registered attention takes; None for a name the registry lacks."""
+def _options(attention: str) -> dict[str, object] | None:
+    """The options a registered attention takes, with their defaults; None for a name
+    the registry lacks."""
     from macformer.attention import ATTENTIONS, attention_options
 
-    return frozenset(attention_options(attention)) if attention in ATTENTIONS else None
+    return dict(attention_options(attention)) if attention in ATTENTIONS else None
 
 
-def _deduplicate(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+def _deduplicate(frame: pd.DataFrame) -> tuple[pd.DataFrame, int, list[Conflict]]:
     if frame.empty:
-        return frame, 0
-    # Preference: completed first, then the latest end_time, then the path (for ties).
+        return frame, 0, []
+    # Preference: completed, then stopped, then the latest end_time, then the path (for ties).
     ranked = frame.assign(
-        _done=(frame["status"] == COMPLETED).astype(int),
+        _done=frame["status"].map({COMPLETED: 2, STOPPED: 1}).fillna(0).astype(int),
         _end=frame["end_time"].fillna("").astype(str),
     ).sort_values(["_done", "_end", "path"], ascending=[False, False, True], kind="mergesort")
     keys = pd.Series([repr(tuple(k)) for k in ranked[list(RUN_KEY)].itertuples(index=False)],
                      index=ranked.index)
+    conflicts = []
+    for _, group in ranked.groupby(keys, sort=False):
+        kept, others = group.iloc[0], group.iloc[1:]
+        differing = tuple((o["path"], o["config_hash"]) for _, o in others.iterrows()
+                          if o["config_hash"] != kept["config_hash"])
+        if differing:
+            conflicts.append(Conflict(kept["path"], kept["config_hash"], differing))
     kept = ranked[~keys.duplicated(keep="first")].drop(columns=["_done", "_end"])
     kept = kept.sort_values("path", kind="mergesort").reset_index(drop=True)
-    return kept, len(frame) - len(kept)
+    return kept, len(frame) - len(kept), sorted(conflicts, key=lambda c: c.kept)
 
 
-def variant_sort_key(attention: str, kernel: str | None, ppsbn: bool | None,
-                     num_features: int | None) -> tuple:
-    """Table order: softmax, rfa, performer, kernelized, rmfa (kernels in paper order,
-    the no-ppSBN ablation rows after the ppSBN ones), anything else alphabetically after."""
-    a = ATTENTION_ORDER.index(attention) if attention in ATTENTION_ORDER else len(ATTENTION_ORDER)
-    k = KERNEL_ORDER.index(kernel) if kernel in KERNEL_ORDER else len(KERNEL_ORDER)
-    p = {None: 0, True: 1, False: 2}.get(_as_bool(ppsbn), 3)
-    return (a, attention, kernel is not None, p, k, str(kernel),
-            num_features if isinstance(num_features, int) else -1)
+def column_key(task: str, dataset: str) -> str:
+    """A table column: the task on LRA data (`listops`) or on another data set
+    (`listops@listops-short`), so the two never share a column."""
+    return task if dataset == LRA_DATA else f"{task}@{dataset}"
+
+
+def column_task(column: str) -> str:
+    return column.split("@", 1)[0]
+
+
+def column_dataset(column: str) -> str:
+    return column.split("@", 1)[1] if "@" in column else LRA_DATA
+
+
+def column_title(column: str) -> str:
+    """`ListOps` for LRA data, `ListOps (listops-short)` for another data set."""
+    task, dataset = column_task(column), column_dataset(column)
+    title = TASK_TITLES.get(task, task)
+    if dataset == LRA_DATA:
+        return title
+    return f"{title} ({'data set not recorded' if dataset == UNRECORDED_DATASET else dataset})"
+
+
+def column_sort_key(column: str) -> tuple:
+    task, dataset = column_task(column), column_dataset(column)
+    order = TASKS.index(task) if task in TASKS else len(TASKS)
+    return (order, task, dataset != LRA_DATA, dataset)
 
 
 def profile_sort_key(profile: str) -> tuple:
     return (PROFILE_ORDER.index(profile) if profile in PROFILE_ORDER else len(PROFILE_ORDER), profile)
 
 
-def task_columns(tasks) -> list[str]:
-    """The five LRA tasks always, Path-X and any other task only when some run has it."""
-    present = set(tasks)
-    extra = sorted(t for t in present if t not in TASKS)
-    return [*LRA_TASKS, *(["pathx"] if "pathx" in present else []), *extra]
+def table_columns(columns) -> list[str]:
+    """The five LRA tasks always (on LRA data unless some run used another data set for
+    the task), Path-X and any other task or data set only when some run has it."""
+    present = set(columns)
+    out = set(present)
+    for task in LRA_TASKS:
+        if not any(column_task(c) == task for c in present):
+            out.add(task)
+    return sorted(out, key=column_sort_key)
 
 
 def _as_bool(value) -> bool | None:

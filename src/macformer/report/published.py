@@ -6,7 +6,7 @@
 - `published_matches.csv`: which of our attentions each published model is compared
   with, and how close the match is.
 
-All three are copied from `docs/lra.md` of the shared project documents.
+Every number is copied from the paper or code named in its row's `reference`.
 """
 
 from __future__ import annotations

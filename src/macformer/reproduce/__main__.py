@@ -91,13 +91,19 @@ def main(argv: list[str] | None = None) -> int:
     outcomes, interrupted = sweep_jobs(jobs, missing, sweep.isolation, sweep.run_timeout_s)
     report_written = []
     if not args.no_report:
-        from macformer.report import build_report
+        from macformer.report import ReportError, build_report
 
         results = Path(args.results_dir)
-        report = build_report(results / "runs", results)
-        report_written = report.written
-    failures = print_closing(outcomes, missing, time.monotonic() - started, report_written)
+        try:  # this profile's folder only: results/<profile>/ (other profiles' stay as they are)
+            report_written = build_report(results / "runs", results, profile=profile).written
+        except ReportError as error:
+            print(f"reproduce: report: {error}", flush=True)
+    failures = print_closing(outcomes, missing, time.monotonic() - started, report_written,
+                             interrupted)
     if interrupted:
+        print(f"reproduce: interrupted by Ctrl-C after {len(outcomes)} of {len(jobs)} runs; run the "
+              "same command to resume (completed runs are skipped, the interrupted one continues "
+              "from its last checkpoint)", flush=True)
         return 130
     return 1 if (failures and args.strict) else 0
 
@@ -111,10 +117,14 @@ def data_vars(profile: str) -> str:
     config_dir = Path(__file__).resolve().parents[3] / "conf"
     with initialize_config_dir(str(config_dir), version_base="1.3"):
         gen = compose("train", overrides=[f"profile={profile}"]).generate
+        # Reduced generated sets the profile trains on instead of LRA's (cpu).
+        reduced = [d for d in (compose("train", overrides=[f"profile={profile}", f"task={t}"]).data.dataset
+                               for t in ("listops", "pathfinder")) if d != "lra"]
     out = (f"LISTOPS_TRAIN={gen.listops.n_train} LISTOPS_VAL={gen.listops.n_val} "
            f"LISTOPS_TEST={gen.listops.n_test} PATHFINDER_COUNT={gen.pathfinder.count}")
+    args = (["--offline"] if profile == "smoke" else []) + (["--datasets", *reduced] if reduced else [])
     # smoke is a minute-long check: generate only, never download.
-    return out + (" DATA_ARGS=--offline" if profile == "smoke" else "")
+    return out + (f' DATA_ARGS="{" ".join(args)}"' if args else "")
 
 
 def missing_tasks(data_dir: str, jobs: list[Job]) -> dict[str, str]:
@@ -177,10 +187,11 @@ def sweep_jobs(jobs: list[Job], missing: dict[str, str], isolation: str,
             outcomes.append((job, summary, "ran"))
             print(f"{progress.line()} {job.name}: {summary.get('status')} "
                   f"({_accuracy(summary)}) in {clock(seconds)}", flush=True)
-    except KeyboardInterrupt:
-        print(f"\nreproduce: interrupted after {progress.done}/{progress.total} runs; the same "
-              "command resumes (completed runs are skipped, the interrupted one continues "
-              "from its last checkpoint)", flush=True)
+    except KeyboardInterrupt as stop:
+        summary = getattr(stop, "summary", None)  # SweepInterrupted: the run, recorded interrupted
+        if summary is not None:
+            outcomes.append((job, summary, "ran"))
+            print(f"\n{job.name}: {summary.get('status')}: {summary.get('error')}", flush=True)
         return outcomes, True
     return outcomes, False
 
@@ -199,17 +210,21 @@ def _accuracy(summary: dict) -> str:
     return error_line(summary.get("error"), default="no accuracy")
 
 
-def print_closing(outcomes, missing: dict[str, str], seconds: float, written) -> int:
+def print_closing(outcomes, missing: dict[str, str], seconds: float, written,
+                  interrupted: bool = False) -> int:
     counts: dict[str, int] = {}
     for _, summary, _ in outcomes:
         counts[summary.get("status")] = counts.get(summary.get("status"), 0) + 1
-    print(f"\nreproduce: finished in {clock(seconds)}: "
-          + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())), flush=True)
-    failed = [(job, s) for job, s, _ in outcomes if s.get("status") in ("failed", "interrupted")]
+    ended = "stopped by Ctrl-C after" if interrupted else "finished in"
+    print(f"\nreproduce: {ended} {clock(seconds)}: "
+          + (", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "no runs done"), flush=True)
+    failed = [(job, s) for job, s, _ in outcomes
+              if s.get("status") in ("failed", "interrupted", "stopped")]
     if failed:
         from macformer.report.tables import error_line
 
-        print(f"reproduce: {len(failed)} run(s) failed (the others ran on):")
+        print(f"reproduce: {len(failed)} run(s) did not complete"
+              + (":" if interrupted else " (the others ran on):"))
         for job, s in failed:
             print(f"  {job.name}: {error_line(s.get('error'))}  [{job.run_dir}]")
     for task, detail in missing.items():

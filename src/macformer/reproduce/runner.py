@@ -7,7 +7,9 @@ Two ways to start the process:
   the command a user would type (the paper profile; safe with CUDA).
 Either way a crash, a kill or a timeout of one run cannot stop the sweep: when the
 process ends without a readable summary, the driver writes a `failed` one with the
-exit status and the end of the run's log.
+exit status and the end of the run's log. Ctrl-C stops the sweep: the run gets SIGINT
+(from the terminal, or forwarded here), records itself `interrupted` and exits; then
+run_job raises SweepInterrupted carrying that summary.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ SUMMARY_NAME = "summary.json"
 LOG_NAME = "reproduce.log"
 # Keys of the summary schema (macformer.training.summary.SCHEMA) the driver fills itself.
 _EMPTY_RESULT = {
+    "stop_reason": None, "failed_step": None, "skipped_steps": None, "test_examples": None,
+    "chance_accuracy": None,
     "val_accuracy": None, "test_accuracy": None, "best_step": None, "steps": 0,
     "train_seconds": None, "train_tokens_per_second": None, "train_steps_per_second": None,
     "peak_memory_mb": None, "device": None, "params": None, "seq_len": None,
@@ -57,11 +61,20 @@ def write_summary(run_dir: Path, summary: dict) -> None:
 def driver_summary(job: Job, status: str, error: str, start: str | None = None) -> dict:
     """A summary for a run the driver did not let train (missing data) or that died
     without writing one."""
-    facts = {k: job.facts[k] for k in ("task", "attention", "kernel", "ppsbn", "num_features",
-                                       "seed", "profile", "batch_size", "max_steps")}
-    return {**facts, "status": status, "error": error, **_EMPTY_RESULT, "seq_len": job.seq_len,
+    facts = {k: job.facts[k] for k in ("task", "attention", "kernel", "ppsbn", "num_features", "causal",
+                                       "protocol", "dataset", "seed", "profile", "batch_size", "max_steps")}
+    return {**facts, "tag": job.facts.get("tag"), "status": status, "error": error, **_EMPTY_RESULT,
+            "seq_len": job.seq_len,
             "start_time": start or now(), "end_time": now(), "run_dir": str(job.run_dir),
             "written_by": "macformer.reproduce"}
+
+
+class SweepInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a run; `summary` is that run's, recorded `interrupted`."""
+
+    def __init__(self, summary: dict):
+        super().__init__("interrupted by Ctrl-C")
+        self.summary = summary
 
 
 def run_job(job: Job, isolation: str, timeout_s: float | None) -> tuple[dict, float]:
@@ -71,11 +84,19 @@ def run_job(job: Job, isolation: str, timeout_s: float | None) -> tuple[dict, fl
     before = read_summary(job.run_dir)
     start, t0 = now(), time.monotonic()
     runner = _run_forked if isolation == "fork" else _run_subprocess
-    exit_info = runner(job, log_path, timeout_s)
+    try:
+        exit_info = runner(job, log_path, timeout_s)
+    except KeyboardInterrupt:
+        summary = read_summary(job.run_dir)
+        if summary is None or summary == before or summary.get("status") != "interrupted":
+            summary = driver_summary(job, "interrupted", "interrupted by Ctrl-C (SIGINT) before the run "
+                                     "recorded it; re-run the same command to resume", start)
+            write_summary(job.run_dir, summary)
+        raise SweepInterrupted(summary) from None
     seconds = time.monotonic() - t0
     summary = read_summary(job.run_dir)
     fresh = summary is not None and summary != before and summary.get("status") in (
-        "completed", "failed", "interrupted")
+        "completed", "stopped", "failed", "interrupted")
     if not fresh:  # killed, crashed before training started, or a bug: say so
         reason = exit_info or "the run ended without writing summary.json"
         summary = driver_summary(job, "failed", f"{reason}; last lines of {log_path}:\n"
@@ -92,7 +113,11 @@ def _run_forked(job: Job, log_path: Path, timeout_s: float | None) -> str | None
     process = context.Process(target=_child, args=(list(job.overrides), str(log_path)),
                               name=f"macformer-{job.name}")
     process.start()
-    process.join(timeout_s)
+    try:
+        process.join(timeout_s)
+    except KeyboardInterrupt:  # a terminal's Ctrl-C reached the child too: give it time to record it
+        _wind_down(process.pid, False, process.join, process.is_alive, already_signalled=True)
+        raise
     if process.is_alive():
         _stop(process.pid)
         process.join(30)
@@ -116,6 +141,9 @@ def _child(overrides: list[str], log_path: str) -> None:
         from macformer.train import run
 
         run(overrides)
+    except SystemExit as error:  # an interrupted run: 130 (SIGINT) or 143 (SIGTERM)
+        print(error, file=sys.stderr)
+        code = error.code if isinstance(error.code, int) else 1
     except BaseException:  # noqa: B036  (the summary says what; the log keeps the trace)
         traceback.print_exc()
         code = 1
@@ -142,11 +170,31 @@ def _run_subprocess(job: Job, log_path: Path, timeout_s: float | None) -> str | 
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
             return f"stopped after the {timeout_s:.0f} s limit of a run"
-        except KeyboardInterrupt:
-            _stop(process.pid, group=True)
-            process.wait()
+        except KeyboardInterrupt:  # its own session: the terminal's Ctrl-C did not reach it
+            _wind_down(process.pid, True, lambda t: _wait(process, t), lambda: process.poll() is None,
+                       already_signalled=False)
             raise
     return None if code == 0 else _exit_text(code)
+
+
+def _wait(process: subprocess.Popen, timeout: float | None) -> None:
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        pass
+
+
+def _wind_down(pid: int, group: bool, wait, alive, already_signalled: bool) -> None:
+    """After Ctrl-C: let the run record itself `interrupted` (SIGINT, forwarded unless the
+    terminal sent it already), then kill it if it does not end within a minute."""
+    if already_signalled:
+        wait(10)
+    if alive():
+        _stop(pid, group)
+        wait(60)
+    if alive():
+        (os.killpg if group else os.kill)(pid, signal.SIGKILL)
+        wait(None)
 
 
 def _stop(pid: int, group: bool = False) -> None:

@@ -7,7 +7,10 @@ and combinations that contradict each other.
 
 from __future__ import annotations
 
+import math
+import os
 from collections.abc import Sequence
+from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
@@ -73,8 +76,8 @@ def check_config(cfg: DictConfig, overrides: Sequence[str] = ()) -> None:
     if not isinstance(cfg.seed, int) or isinstance(cfg.seed, bool) or cfg.seed < 0:
         raise ConfigError(f"seed must be an integer ≥ 0, got {cfg.seed!r}")
     lr = cfg.task.lr
-    if not isinstance(lr, (int, float)) or lr <= 0:
-        raise ConfigError(f"task.lr must be a positive number, got {lr!r}")
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr) or lr <= 0:
+        raise ConfigError(f"task.lr must be a positive finite number, got {lr!r}")
     dropout = cfg.model.encoder.dropout
     if not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
         raise ConfigError(f"model.encoder.dropout must be in [0, 1), got {dropout!r}")
@@ -103,3 +106,28 @@ def check_config(cfg: DictConfig, overrides: Sequence[str] = ()) -> None:
                           f"runs a single process; set trainer.devices ≥ 2 (or trainer=default)")
     if cfg.debug.interrupt_at_step is not None:
         _positive(cfg, "debug.interrupt_at_step")
+
+
+OFFLINE_MODES = ("offline", "disabled", "dryrun")
+
+
+def check_logger_login(cfg: DictConfig) -> None:
+    """logger=wandb needs an API key unless W&B runs offline; without one, wandb would fail
+    deep inside Lightning (or wait for a login prompt), so say how to fix it up front."""
+    targets = [str(OmegaConf.select(c, "_target_", default="")) for c in (cfg.logger or {}).values()]
+    if not any(t.endswith("WandbLogger") for t in targets):
+        return
+    if os.environ.get("WANDB_MODE", "").lower() in OFFLINE_MODES or os.environ.get("WANDB_API_KEY"):
+        return
+    netrc_path = Path(os.environ.get("NETRC") or Path.home() / ".netrc")
+    host = os.environ.get("WANDB_BASE_URL", "https://api.wandb.ai").split("://")[-1].split("/")[0].split(":")[0]
+    try:
+        import netrc
+
+        if netrc.netrc(netrc_path).authenticators(host):
+            return
+    except (OSError, netrc.NetrcParseError):
+        pass
+    raise ConfigError(f"logger=wandb: no W&B API key (WANDB_API_KEY is unset and {netrc_path} has no "
+                      f"entry for {host}); run `wandb login` or set WANDB_API_KEY, or log offline with "
+                      f"WANDB_MODE=offline (upload later with `wandb sync`), or use logger=csv")

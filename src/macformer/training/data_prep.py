@@ -6,7 +6,8 @@ generates them (at the profile's size, `generate.*` in the config) into
 that this harness generated earlier at a SMALLER size than the profile asks for is
 generated again; a release (no GENERATED.json marker) is never touched. The other
 tasks cannot be generated: their absence is an error that names `make data`.
-Concurrent jobs (joblib) serialise generation with a lock file.
+Concurrent jobs (joblib) serialise generation with a lock file, taken only when something
+needs generating (a read-only data folder with complete data works).
 """
 
 from __future__ import annotations
@@ -14,10 +15,13 @@ from __future__ import annotations
 import fcntl
 import json
 import logging
-from contextlib import contextmanager
 from pathlib import Path
 
 from omegaconf import DictConfig
+
+from macformer.data.variants import LRA, check_dataset, generate_variant, variant_folder, why_generate
+
+from .outcome import RunError
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +34,9 @@ class DataMissing(FileNotFoundError):
     """The task's data is absent and cannot be generated here."""
 
 
-def generated_folder(task: str, data_dir: Path) -> Path | None:
+def generated_folder(task: str, data_dir: Path, dataset: str = LRA) -> Path | None:
+    if check_dataset(task, dataset) is not None:
+        return variant_folder(data_dir, dataset)  # a reduced set: never an LRA folder
     release = Path(data_dir) / "lra_release"
     if task == "listops":
         return release / "listops-1000"
@@ -40,7 +46,7 @@ def generated_folder(task: str, data_dir: Path) -> Path | None:
 
 
 def _candidates(task: str, data_dir: Path) -> list[Path]:
-    """Where the readers accept the task's release folder (lra.md: both archive layouts)."""
+    """Where the readers accept the task's release folder (both archive layouts)."""
     folder = generated_folder(task, data_dir)
     if folder is None:
         return []
@@ -65,50 +71,67 @@ def _too_small(task: str, marker: dict, wanted: dict) -> bool:
     return any(int(marker.get(key.removeprefix("n_")) or 0) < value for key, value in wanted.items())
 
 
-@contextmanager
-def _lock(path: Path):
+def _open_lock(path: Path):
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    return open(path, "w")  # flock'ed while generating; closing the file releases it
+
+
+def _why_generate(task: str, data_dir: Path, wanted: dict, profile: str, dataset: str = LRA) -> str | None:
+    """Why the task's data must be generated now, or None when it is there at the size wanted."""
+    variant = check_dataset(task, dataset)
+    if variant is not None:  # a reduced set: its own options and sizes (seed: whichever made it)
+        return why_generate(data_dir, variant, wanted)
+    present = [f for f in _candidates(task, data_dir) if _is_complete(task, f)]
+    if not present:
+        return f"no {task} data under {data_dir}"
+    marker_path = present[0] / MARKER
+    if marker_path.exists():
+        marker = json.loads(marker_path.read_text())
+        if _too_small(task, marker, wanted):
+            return (f"the {task} data in {present[0]} was generated at a smaller size "
+                    f"({ {k: marker.get(k.removeprefix('n_')) for k in wanted} }) than profile "
+                    f"{profile} needs ({wanted})")
+    return None
 
 
 def ensure_data(cfg: DictConfig) -> str | None:
     """Generate the task's data if it is missing (and generable); return what was done, if anything."""
     task, data_dir = cfg.task.name, Path(cfg.paths.data_dir)
-    folder = generated_folder(task, data_dir)
+    dataset = cfg.data.get("dataset") or LRA
+    folder = generated_folder(task, data_dir, dataset)
     if folder is None or not cfg.task.get("generate", False):
         return None  # the data module reports missing files itself (naming `make data`)
     wanted = _wanted(task, cfg)
-    with _lock(data_dir / f".generate-{task}.lock"):
-        present = [f for f in _candidates(task, data_dir) if _is_complete(task, f)]
-        reason = None
-        if not present:
-            reason = f"no {task} data under {data_dir}"
-        else:
-            marker_path = present[0] / MARKER
-            if marker_path.exists():
-                marker = json.loads(marker_path.read_text())
-                if _too_small(task, marker, wanted):
-                    reason = (f"the {task} data in {present[0]} was generated at a smaller size "
-                              f"({ {k: marker.get(k.removeprefix('n_')) for k in wanted} }) than profile "
-                              f"{cfg.run.profile} needs ({wanted})")
+    # Checked first without the lock, so that a read-only data folder that holds the data works.
+    if _why_generate(task, data_dir, wanted, cfg.run.profile, dataset) is None:
+        return None
+    lock = data_dir / f".generate-{task}.lock"
+    try:
+        handle = _open_lock(lock)
+    except OSError as error:
+        raise RunError(f"cannot generate {task} data into {data_dir}: {lock} cannot be created "
+                       f"({error.strerror}); make {data_dir} writable, or point paths.data_dir at a "
+                       f"folder that holds the data (`make data` writes it)") from error
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        reason = _why_generate(task, data_dir, wanted, cfg.run.profile, dataset)  # another job may have made it
         if reason is None:
             return None
-        message = f"{reason}: generating {task} ({wanted}, seed {cfg.generate.seed}) into {folder.parent}"
+        message = f"{reason}: generating {task} ({dataset}, {wanted}, seed {cfg.generate.seed}) into {folder}"
         log.info(message)
         print(message, flush=True)
-        _generate(task, data_dir, wanted, int(cfg.generate.seed))
+        _generate(task, data_dir, wanted, int(cfg.generate.seed), dataset)
         return message
 
 
-def _generate(task: str, data_dir: Path, wanted: dict, seed: int) -> None:
+def _generate(task: str, data_dir: Path, wanted: dict, seed: int, dataset: str = LRA) -> None:
     out = Path(data_dir) / "lra_release"
     small = sum(wanted.values()) <= 2000  # a second process costs more than it saves
     workers = 1 if small else None
+    variant = check_dataset(task, dataset)
+    if variant is not None:
+        generate_variant(data_dir, variant, wanted, seed, workers=workers, progress=not small)
+        return
     if task == "listops":
         from macformer.data.listops import generate_listops
 

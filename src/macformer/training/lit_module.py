@@ -19,28 +19,61 @@ from torch.nn import functional as F
 from torchmetrics.classification import MulticlassAccuracy
 
 
+def _one_cycle_position(step: int, warmup_steps: int, max_steps: int) -> tuple[bool, float]:
+    """(warming up?, fraction of the phase done) exactly as PyTorch's OneCycleLR places its
+    phases: the warm-up ends at step pct_start·total − 1 = warmup − 1, the anneal at
+    max_steps − 1. A warm-up of 0 or 1 step (OneCycleLR divides by zero there) anneals
+    from step 0."""
+    peak, last = warmup_steps - 1, max_steps - 1
+    if step < peak:
+        return True, step / peak
+    span = max(last - peak, 1)
+    return False, min(max(step - peak, 0), span) / span
+
+
 def one_cycle_factor(warmup_steps: int, max_steps: int, div_factor: float = 25.0,
                      final_div_factor: float = 1e4):
-    """lr multiplier at each step: PyTorch's linear OneCycleLR (pct_start = warmup/steps), written
-    out so that a warm-up of 0 or 1 step also works: from 1/div_factor up to 1 over the warm-up,
-    then linearly down to 1/(div_factor·final_div_factor) at max_steps."""
+    """lr multiplier at each step: PyTorch's linear OneCycleLR (pct_start = warmup/steps), as
+    the LRA ports and the Macformer authors ran it: from 1/div_factor up to 1 over the
+    warm-up, then linearly down to 1/(div_factor·final_div_factor) at the last step."""
     start, end = 1.0 / div_factor, 1.0 / (div_factor * final_div_factor)
 
     def factor(step: int) -> float:
-        if step < warmup_steps:
-            return start + (1.0 - start) * step / warmup_steps
-        span = max(max_steps - warmup_steps, 1)
-        return 1.0 + (end - 1.0) * min(step - warmup_steps, span) / span
+        warming, done = _one_cycle_position(step, warmup_steps, max_steps)
+        return start + (1.0 - start) * done if warming else 1.0 + (end - 1.0) * done
 
     return factor
+
+
+def one_cycle_beta1(step: int, warmup_steps: int, max_steps: int, high: float = 0.95,
+                    low: float = 0.85) -> float:
+    """Adam's β1 as PyTorch's OneCycleLR cycles it (its default momentum cycling): from
+    `high` down to `low` over the warm-up, while the lr rises, then back up to `high`."""
+    warming, done = _one_cycle_position(step, warmup_steps, max_steps)
+    return high - (high - low) * done if warming else low + (high - low) * done
+
+
+class OneCycleWithBeta1(torch.optim.lr_scheduler.LambdaLR):
+    """The one-cycle lr factor, and β1 cycled along with it (the authors' protocol)."""
+
+    def __init__(self, optimizer, warmup_steps: int, max_steps: int):
+        self.warmup_steps, self.max_steps = warmup_steps, max_steps  # ints: the state stays plain
+        super().__init__(optimizer, one_cycle_factor(warmup_steps, max_steps))
+
+    def get_lr(self):
+        beta1 = one_cycle_beta1(self.last_epoch, self.warmup_steps, self.max_steps)
+        for group in self.optimizer.param_groups:
+            group["betas"] = (beta1, group["betas"][1])
+        return super().get_lr()
 
 
 class LRALitModule(pl.LightningModule):
     def __init__(self, model: nn.Module, num_classes: int, lr: float, warmup_steps: int,
                  max_steps: int, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-6,
-                 weight_decay: float = 0.0):
+                 weight_decay: float = 0.0, cycle_beta1: bool = False):
         super().__init__()
         self.model = model
+        self.cycle_beta1 = cycle_beta1
         self.lr, self.warmup_steps, self.max_steps = lr, warmup_steps, max_steps
         self.betas, self.eps, self.weight_decay = tuple(betas), eps, weight_decay
         self.train_accuracy = MulticlassAccuracy(num_classes, average="micro")
@@ -85,8 +118,11 @@ class LRALitModule(pl.LightningModule):
     def configure_optimizers(self):
         optimizer = torch.optim.AdamW(self.parameters(), lr=self.lr, betas=self.betas, eps=self.eps,
                                       weight_decay=self.weight_decay)
-        scheduler = torch.optim.lr_scheduler.LambdaLR(
-            optimizer, one_cycle_factor(self.warmup_steps, self.max_steps))
+        if self.cycle_beta1:
+            scheduler = OneCycleWithBeta1(optimizer, self.warmup_steps, self.max_steps)
+        else:
+            scheduler = torch.optim.lr_scheduler.LambdaLR(
+                optimizer, one_cycle_factor(self.warmup_steps, self.max_steps))
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
 
     # --- checkpoints: best-so-far and the random state, so a resumed run continues exactly.

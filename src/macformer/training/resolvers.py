@@ -2,7 +2,8 @@
 
 - `${lra_spec:TASK,FIELD}`: a field of macformer.data.task_spec(TASK): one source of truth
   for length, vocabulary, classes and pairing.
-- `${run_label:${attention}}`: the run's name, `<attention>[-<kernel>][-noppsbn][-D<features>]`.
+- `${run_label:${attention},${protocol.name}}`: the run's name,
+  `<attention>[-<kernel>][-noppsbn][-causal|-noncausal][-D<features>][-<protocol>]`.
 - `${run_suffix:${run.tag}}`: "" or "-<tag>".
 - `${first_set:A,B}`: A unless it is null, else B.
 """
@@ -22,7 +23,10 @@ def lra_spec(task: str, field: str):
     return getattr(task_spec(task), field)
 
 
-def run_label(attention) -> str:
+def run_label(attention, protocol: str = "lra") -> str:
+    """The kernel attentions always name their form (causal or noncausal), since the
+    Macformer rows run causally and the non-causal form is an ablation; the others
+    say `causal` only when they run that way."""
     name = attention["name"]
     options = attention.get("options") or {}
     parts = [name]
@@ -30,11 +34,14 @@ def run_label(attention) -> str:
         parts.append(str(options.get("kernel", "exp")))
         if not options.get("ppsbn", True):
             parts.append("noppsbn")
-        if options.get("causal", False):
-            parts.append("causal")
+        parts.append("causal" if options.get("causal", False) else "noncausal")
+    elif options.get("causal", False):
+        parts.append("causal")
     features = options.get("num_features")
     if features is not None and features != DEFAULT_NUM_FEATURES:
         parts.append(f"D{features}")
+    if protocol not in (None, "lra"):
+        parts.append(str(protocol))
     return "-".join(parts)
 
 

@@ -3,7 +3,9 @@
 The folder is `<results>/runs/<profile>/<task>/<label>[-<tag>]/seed<seed>` (conf/train.yaml),
 so running the same configuration again finds its earlier run there:
 - a completed summary → skip (unless run.force=true, which starts over);
-- `checkpoints/last.ckpt` → resume from it (unless run.resume=false);
+- `checkpoints/last.ckpt` (a stopped, interrupted or failed run) → resume from it (unless
+  run.resume=false); one that cannot be read is moved aside to last.ckpt.corrupt and the
+  run resumes from best.ckpt, or starts afresh when there is none;
 - otherwise → start.
 `config_hash` covers every setting that changes the result. A folder holding a run of
 a DIFFERENT configuration (e.g. another learning rate) is never resumed or skipped:
@@ -31,6 +33,7 @@ NOT_HASHED = {
     "data.num_workers", "data.data_dir", "generate",
     "trainer.enable_progress_bar", "trainer.log_every_n_steps", "trainer.default_root_dir",
     "trainer.enable_model_summary", "trainer.num_sanity_val_steps",
+    "trainer.max_time",  # a time budget per attempt: the re-run continues the same run
 }
 
 
@@ -83,17 +86,48 @@ def plan_run(run_dir: Path, cfg_hash: str, resume: bool = True, force: bool = Fa
                     message=f"{run_dir} already completed (test accuracy {summary.get('test_accuracy')}); "
                             f"skipping it (run.force=true re-runs it)")
     if last.exists() and resume:
-        return Plan("resume", checkpoint=last, previous=summary,
-                    message=f"resuming {run_dir} from {last}")
+        return _resume_plan(run_dir, last, summary)
     if last.exists():
         clear_run(run_dir)
         return Plan("start", message=f"run.resume=false: starting {run_dir} afresh")
     return Plan("start")
 
 
+def _readable_step(path: Path) -> tuple[int | None, str]:
+    """(global step, "") of a checkpoint that loads, else (None, why not)."""
+    import torch
+
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=False, mmap=True)
+        return int(checkpoint["global_step"]), ""
+    except Exception as error:  # noqa: BLE001  (truncated zip, bad pickle, missing key: all unusable)
+        return None, f"{type(error).__name__}: {error}".splitlines()[0]
+
+
+def _resume_plan(run_dir: Path, last: Path, summary: dict | None) -> Plan:
+    """Resume from last.ckpt; when it cannot be read (a write cut short by a kill or a full
+    disk), move it aside and resume from best.ckpt, or start afresh."""
+    step, why = _readable_step(last)
+    if step is not None:
+        return Plan("resume", checkpoint=last, previous=summary, message=f"resuming {run_dir} from {last}")
+    aside = last.with_name(last.name + ".corrupt")
+    last.replace(aside)
+    damage = f"{last} cannot be read ({why}); moved it to {aside}"
+    best = last.with_name("best.ckpt")
+    best_step = _readable_step(best)[0] if best.exists() else None
+    if best_step is not None:
+        return Plan("resume", checkpoint=best, previous=summary,
+                    message=f"{damage}; resuming from {best} (step {best_step}) instead")
+    clear_run(run_dir)
+    return Plan("start", message=f"{damage}; no readable best.ckpt either: starting {run_dir} afresh")
+
+
 def clear_run(run_dir: Path) -> None:
-    """Remove what a previous run left that would be mistaken for this one's."""
-    shutil.rmtree(Path(run_dir) / "checkpoints", ignore_errors=True)
+    """Remove what a previous run left that would be mistaken for this one's (checkpoints moved
+    aside as *.corrupt stay, for inspection)."""
+    for path in (Path(run_dir) / "checkpoints").glob("*"):
+        if not path.name.endswith(".corrupt"):
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
     for name in (SUMMARY_NAME, IDENTITY_NAME):
         (Path(run_dir) / name).unlink(missing_ok=True)
 

@@ -14,23 +14,30 @@ HEADER = ["Source", "Target"]
 BATCH = 1000
 
 
-def tokenize_listops(expression: str) -> list[str]:
-    return expression.replace("(", " ").replace(")", " ").split()
+def tokenize_listops(expression: str, closing_tokens: bool = True) -> list[str]:
+    """LRA's tokens; closing_tokens=False drops `]` too, as the tokenised ListOps of the
+    Skyformer port (used by the Macformer authors) did: its alphanumeric tokenizer kept
+    only `MIN`, `MAX`, `MED`, `SM` and the digits (the `[` prefix is dropped as well, which
+    changes only the spelling, not the ids here)."""
+    tokens = expression.replace("(", " ").replace(")", " ").split()
+    return tokens if closing_tokens else [t for t in tokens if t != "]"]
 
 
-def read_listops(path, max_tokens: int, stats: ReadStats, skip_malformed: bool = False):
+def read_listops(path, max_tokens: int, stats: ReadStats, skip_malformed: bool = False,
+                 closing_tokens: bool = True):
     path = Path(path)
     batch = {"input_ids": [], "label": []}
-    with open(path, encoding="utf-8") as f:
-        header = f.readline().rstrip("\n").split("\t")
+    # Bytes, decoded line by line, so a byte that is not UTF-8 is reported with its line.
+    with open(path, "rb") as f:
+        header = _decode(f.readline(), path, 1).rstrip("\r\n").split("\t")
         if header != HEADER:
             raise MalformedDataError(f"{path}:1: expected the header 'Source\\tTarget', got {header!r}")
-        for line_no, line in enumerate(f, start=2):
-            line = line.rstrip("\n")
-            if not line.strip():
-                continue
+        for line_no, raw in enumerate(f, start=2):
             try:
-                ids, label = _parse_row(line)
+                line = _decode(raw, path, line_no).rstrip("\r\n")
+                if not line.strip():
+                    continue
+                ids, label = _parse_row(line, closing_tokens)
             except ValueError as error:
                 if skip_malformed:
                     stats.skip(f"{path}:{line_no}")
@@ -45,7 +52,19 @@ def read_listops(path, max_tokens: int, stats: ReadStats, skip_malformed: bool =
         yield batch
 
 
-def _parse_row(line: str):
+def _decode(raw: bytes, path: Path, line_no: int) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        byte = raw[error.start]
+        message = (f"byte 0x{byte:02x} at column {error.start + 1} is not UTF-8 (the file is damaged or "
+                   f"not a ListOps TSV); fix that line or regenerate the file")
+        if line_no == 1:
+            raise MalformedDataError(f"{path}:1: {message}") from None
+        raise ValueError(message) from None
+
+
+def _parse_row(line: str, closing_tokens: bool = True):
     fields = line.split("\t")
     if len(fields) != 2:
         raise ValueError(f"expected 2 tab-separated fields, got {len(fields)}")
@@ -57,7 +76,7 @@ def _parse_row(line: str):
     if not 0 <= label <= 9:
         raise ValueError(f"label {label} is not in 0..9")
     ids = []
-    for token in tokenize_listops(expression):
+    for token in tokenize_listops(expression, closing_tokens):
         if token not in LISTOPS_TOKEN_IDS:
             raise ValueError(f"unknown token {token!r}")
         ids.append(LISTOPS_TOKEN_IDS[token])

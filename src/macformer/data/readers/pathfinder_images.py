@@ -16,6 +16,7 @@ from .stats import ReadStats
 from .tokens import pixel_ids
 
 SPLIT_FRACTIONS = (0.8, 0.1, 0.1)  # train / val / test
+NUMPY_MAGIC = b"\x93NUMPY"  # how a binary .npy file starts (the release's are text)
 
 
 def metadata_files(folder: Path) -> list[Path]:
@@ -28,8 +29,20 @@ def read_entries(folder: Path) -> list[tuple[str, int]]:
     """(image path relative to `folder`, label) for every metadata line."""
     entries = []
     for meta in metadata_files(folder):
-        with open(meta, encoding="utf-8") as f:
-            for line_no, line in enumerate(f, start=1):
+        with open(meta, "rb") as f:
+            if f.read(len(NUMPY_MAGIC)) == NUMPY_MAGIC:
+                raise MalformedDataError(
+                    f"{meta}: a binary numpy array file, but Pathfinder metadata is expected in the LRA text "
+                    f"format (one line per image: `<folder> <file name> <index> <label> ...`); replace it with "
+                    f"the release's metadata or regenerate the set with `python -m macformer.data.pathfinder`")
+            f.seek(0)
+            for line_no, raw in enumerate(f, start=1):
+                try:
+                    line = raw.decode("utf-8")
+                except UnicodeDecodeError as error:
+                    raise MalformedDataError(
+                        f"{meta}:{line_no}: byte 0x{raw[error.start]:02x} at column {error.start + 1} is not UTF-8; "
+                        f"expected the LRA text format (`<folder> <file name> <index> <label> ...`)") from None
                 fields = line.split()
                 if not fields:
                     continue

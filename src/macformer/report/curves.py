@@ -1,0 +1,120 @@
+"""Learning curves: validation accuracy against step, per task (and data set), one
+line per variant (mean over the seeds that logged that step), read from each run's
+Lightning CSV log (`<run dir>/csv/metrics.csv`, conf/logger/csv.yaml). A run whose log
+is missing, unreadable or has no validation rows is named, not drawn."""
+
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+from matplotlib.ticker import MaxNLocator
+
+from .cells import CellStats, accuracy_cells
+from .load import MISSING, Runs, column_task, column_title, table_columns
+from .plots import CHANCE_COLOR, png
+from .style import STYLE, variant_style
+from .variants import variant_label, variant_of, variants_of
+
+METRICS = Path("csv") / "metrics.csv"
+VAL_ACCURACY = "val/accuracy"
+
+
+def read_curve(run_dir: Path) -> list[tuple[int, float]]:
+    """(step, validation accuracy in %) from the run's metrics.csv, sorted by step; the
+    last value logged at a step wins (a resumed run logs it again). Empty when there is
+    no file, no `step` / `val/accuracy` column, or no row with both (a cut last line of
+    a run still writing is skipped)."""
+    path = run_dir / METRICS
+    if not path.is_file():
+        found = sorted(run_dir.rglob("metrics.csv"))
+        if not found:
+            return []
+        path = found[0]
+    points: dict[int, float] = {}
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            for row in csv.DictReader(handle):
+                step, value = _number(row.get("step")), _number(row.get(VAL_ACCURACY))
+                if step is not None and value is not None and 0.0 <= value <= 1.0:
+                    points[int(step)] = 100.0 * value
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return []
+    return sorted(points.items())
+
+
+def _number(text) -> float | None:
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def curve_name(column: str, columns: list[str]) -> str:
+    """`curves_<task>.png`; `curves_<task>-<data set>.png` when the profile ran the task
+    on more than one data set."""
+    task = column_task(column)
+    alone = sum(column_task(c) == task for c in columns) == 1
+    slug = task if alone else column.replace("@", "-")
+    return "curves_" + "".join(ch if ch.isalnum() or ch in "._-" else "-" for ch in slug) + ".png"
+
+
+def curve_plots(runs: Runs, runs_dir: Path, profile: str) -> tuple[dict[str, bytes], list[str]]:
+    """{file name: PNG} per column with at least one run that trained, and the summary
+    paths of the runs that trained but have no curve."""
+    cells = accuracy_cells(runs)
+    variants = variants_of(runs)
+    trained = runs.frame[runs.frame["status"] != MISSING]
+    curves: dict[tuple, list[list[tuple[int, float]]]] = {}
+    no_curve = []
+    for _, r in trained.iterrows():
+        points = read_curve((runs_dir / r["path"]).parent)
+        if points:
+            curves.setdefault((variant_of(r), r["column"]), []).append(points)
+        else:
+            no_curve.append(r["path"])
+    columns = [c for c in table_columns(trained["column"]) if c in set(trained["column"])]
+    plots = {}
+    with plt.rc_context(STYLE):
+        for column in columns:
+            fig, ax = plt.subplots(figsize=(7.5, 3.8))
+            for variant in variants:
+                seeds = curves.get((variant, column))
+                if not seeds:
+                    continue
+                steps = sorted({s for points in seeds for s, _ in points})
+                by_seed = [dict(points) for points in seeds]
+                means = [sum(d[s] for d in by_seed if s in d) / sum(s in d for d in by_seed)
+                         for s in steps]
+                style = variant_style(variant)
+                ax.plot(steps, means, color=style.color, linestyle=style.linestyle,
+                        marker=style.marker, markersize=4, linewidth=1.4,
+                        markerfacecolor=style.color if style.filled else "white",
+                        label=f"{variant_label(variant, variants)} (n={len(seeds)})")
+            chance = next((cells[(v, column)].chance(column) for v in variants
+                           if (v, column) in cells), None) or CellStats().chance(column)
+            if chance.p is not None:
+                ax.axhline(100 * chance.p, color=CHANCE_COLOR, linestyle="--", linewidth=1,
+                           label=f"chance {100 * chance.p:.1f}%"
+                                 + ("" if chance.recorded else " (1/classes, assumed)"))
+            if not any((v, column) in curves for v in variants):
+                ax.text(0.5, 0.5, "no run of this task logged validation accuracy",
+                        transform=ax.transAxes, ha="center", color="0.4")
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+            ax.set_xlabel("optimiser step")
+            ax.set_ylabel("validation accuracy (%)")
+            drawn = [y for line in ax.get_lines() for y in line.get_ydata()]
+            if drawn:  # zoom on the data and the chance level, within 0-100
+                ax.set_ylim(max(0.0, min(drawn) - 5.0), min(100.0, max(drawn) + 5.0))
+            else:
+                ax.set_ylim(0, 100)
+            ax.grid(color="0.9", linewidth=0.6)
+            ax.set_axisbelow(True)
+            ax.set_title(f"{column_title(column)}: validation accuracy, profile {profile} "
+                         "(mean over seeds)")
+            ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=7)
+            plots[curve_name(column, columns)] = png(fig)
+    return plots, sorted(no_curve)
