@@ -215,7 +215,7 @@ def _fit_and_test(cfg: DictConfig, checkpoint: Path | None, summary: dict):
         summary["skipped_steps"] = health.skips.skipped
     if trainer.interrupted:
         raise KeyboardInterrupt("training was interrupted")
-    summary["stop_reason"] = reason = stop_reason(trainer)
+    summary["stop_reason"] = reason = stop_reason(trainer, summary["steps"])
     if reason in (MAX_TIME, SHOULD_STOP):  # not done: no test; a re-run continues from last.ckpt
         cause = f"trainer.max_time={max_time}" if reason == MAX_TIME else "a callback"
         summary["status"] = STOPPED

@@ -17,7 +17,8 @@ COUNT = 1000
 @pytest.fixture(scope="module")
 def small(tmp_path_factory):
     folder = tmp_path_factory.mktemp("pf16") / "generated" / "pathfinder16-test"
-    return generate_pathfinder(folder=folder, size=16, contour_length=3, distractors=0, count=COUNT,
+    # The reduced set suggested for CPU runs: 16x16, contours of 2 paddles, no distractors.
+    return generate_pathfinder(folder=folder, size=16, contour_length=2, distractors=0, count=COUNT,
                                seed=3, workers=1, progress=False)
 
 
@@ -30,10 +31,10 @@ def test_explicit_folder_layout_and_marker(small):
     marker = json.loads((small / "GENERATED.json").read_text())
     assert marker["lra"] is False and marker["difficulty"] is None
     assert {k: marker[k] for k in ("size", "contour_length", "distractors", "count", "seed")} == {
-        "size": 16, "contour_length": 3, "distractors": 0, "count": COUNT, "seed": 3}
+        "size": 16, "contour_length": 2, "distractors": 0, "count": COUNT, "seed": 3}
     assert marker["params"]["total_distractor_paddles"] == 0 and marker["distractor_contours"] == 0
     fields = (small / "metadata" / "0.npy").read_text().splitlines()[7].split()
-    assert fields[5:7] == ["3", "1"]  # contour length, distractor length
+    assert fields[5:7] == ["2", "1"]  # contour length, distractor length
     assert not any(p.name.startswith(".") for p in small.parent.iterdir())  # no temporary folder left
 
 

@@ -4,8 +4,10 @@ the options (contour length, distractors, geometry) a generated set may change.
 The 32/64/128 sets are LRA's (drewlinsley/pathfinder as used by Tay et al. 2021, "Long
 Range Arena"); difficulty is the target contour length in paddles: easy 6,
 intermediate 9, hard 14. Distractor contours are a third as long, and there are K //
-distractor length of them. Size 16 is not LRA's: it is the 32 set at half the image
-with paddles twice as thick relative to it, for reduced sets under a variant name.
+distractor length of them. Size 16 is not LRA's, and only for reduced sets under a
+variant name: the 32 set's paddle length, margin and marker radius on a quarter of
+the area, paddles 1 px thick (a full pixel, not half of one), seeds 6 px apart (so
+the four contour ends leave room for the discs) and K = 4.
 """
 
 from __future__ import annotations

@@ -19,7 +19,13 @@ from pathlib import Path
 
 from omegaconf import DictConfig
 
-from macformer.data.variants import LRA, check_dataset, generate_variant, variant_folder, why_generate
+from macformer.data.variants import (
+    LRA,
+    check_dataset,
+    generate_variant,
+    variant_folder,
+    why_generate,
+)
 
 from .outcome import RunError
 

@@ -30,9 +30,11 @@ class AttemptTimer(Timer):
         pass
 
 
-def stop_reason(trainer: pl.Trainer) -> str:
-    """Why `trainer.fit` returned: max_steps, early_stopping, max_time or should_stop (anything else)."""
-    if trainer.max_steps is not None and 0 < trainer.max_steps <= trainer.global_step:
+def stop_reason(trainer: pl.Trainer, steps: int = 0) -> str:
+    """Why `trainer.fit` returned: max_steps, early_stopping, max_time or should_stop (anything else).
+    `steps`: the steps the run reports having done (under ddp_spawn the workers trained,
+    and this process's trainer.global_step stays 0)."""
+    if trainer.max_steps is not None and 0 < trainer.max_steps <= max(trainer.global_step, steps):
         return MAX_STEPS
     for callback in trainer.callbacks:
         if isinstance(callback, EarlyStopping) and callback.stopping_reason_message:
