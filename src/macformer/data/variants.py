@@ -33,6 +33,12 @@ VARIANTS: dict[str, DatasetVariant] = {
         # 500 < length < 2000: shallower trees, learnable in CPU minutes.
         DatasetVariant("listops-short", "listops", "ListOps, LRA's law, 50 < length < 250 tokens",
                        seq_len=256, generator={"min_length": 50, "max_length": 250}),
+        # 16×16 images (256 tokens, the whole image), two target contours of 2 paddles, no
+        # distractors: the smallest scene that is still a connectivity task. It stays at
+        # chance within the cpu budget too (Pathfinder needs far more steps; see the README).
+        DatasetVariant("pathfinder16-cpu", "pathfinder",
+                       "Pathfinder 16×16, contour length 2, no distractors",
+                       seq_len=256, generator={"size": 16, "contour_length": 2, "distractors": 0}),
     )
 }
 
