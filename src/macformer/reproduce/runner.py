@@ -29,6 +29,7 @@ from .sweep import Job
 
 SUMMARY_NAME = "summary.json"
 LOG_NAME = "reproduce.log"
+CTRL_C_EXIT = 130  # a run interrupted by SIGINT exits with 128 + 2
 # Keys of the summary schema (macformer.training.summary.SCHEMA) the driver fills itself.
 _EMPTY_RESULT = {
     "stop_reason": None, "failed_step": None, "skipped_steps": None, "test_examples": None,
@@ -125,6 +126,10 @@ def _run_forked(job: Job, log_path: Path, timeout_s: float | None) -> str | None
             process.kill()
             process.join()
         return f"stopped after the {timeout_s:.0f} s limit of a run"
+    if process.exitcode == CTRL_C_EXIT:
+        # The terminal's Ctrl-C reached the run, which recorded it and exited; the driver's
+        # own SIGINT may land only after the join returned: stop the sweep either way.
+        raise KeyboardInterrupt
     return None if process.exitcode == 0 else _exit_text(process.exitcode)
 
 
@@ -174,6 +179,8 @@ def _run_subprocess(job: Job, log_path: Path, timeout_s: float | None) -> str | 
             _wind_down(process.pid, True, lambda t: _wait(process, t), lambda: process.poll() is None,
                        already_signalled=False)
             raise
+    if code == CTRL_C_EXIT:  # the run was stopped with SIGINT: so is the sweep
+        raise KeyboardInterrupt
     return None if code == 0 else _exit_text(code)
 
 
