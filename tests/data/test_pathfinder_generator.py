@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from pathfinder_balance import assert_classes_differ_only_in_connectivity
 from PIL import Image
 
 from macformer.data import build_dataset
@@ -16,10 +17,6 @@ def generated(tmp_path_factory):
     out = tmp_path_factory.mktemp("pf") / "lra_release"
     folder = generate_pathfinder(out, size=32, difficulty="hard", count=COUNT, seed=5, workers=1, progress=False)
     return out, folder
-
-
-def _images(folder, entries):
-    return np.stack([np.asarray(Image.open(folder / path), dtype=np.float64) for path, _ in entries])
 
 
 def test_layout_and_metadata(generated):
@@ -45,15 +42,7 @@ def test_classes_do_not_differ_in_pixel_statistics(generated):
     """Mean intensity and lit-pixel count per class agree within 4 standard errors
     of their difference (a leak makes the task trivial)."""
     _, folder = generated
-    entries = read_entries(folder)
-    images = _images(folder, entries)
-    labels = np.array([label for _, label in entries])
-    for name, statistic in (("mean intensity", images.mean((1, 2))),
-                            ("lit pixels", (images > 0).sum((1, 2))),
-                            ("bright pixels", (images > 200).sum((1, 2)))):
-        pos, neg = statistic[labels == 1], statistic[labels == 0]
-        se = np.sqrt(pos.var(ddof=1) / len(pos) + neg.var(ddof=1) / len(neg))
-        assert abs(pos.mean() - neg.mean()) < 4 * se, (name, pos.mean(), neg.mean(), se)
+    assert_classes_differ_only_in_connectivity(folder)
 
 
 def test_same_seed_same_files_whatever_the_workers(tmp_path):

@@ -3,8 +3,8 @@ recorded options; refusals of sets that would pass for LRA's."""
 
 import json
 
-import numpy as np
 import pytest
+from pathfinder_balance import assert_classes_differ_only_in_connectivity, images
 from PIL import Image
 
 from macformer.data.pathfinder import generate_pathfinder, main
@@ -20,10 +20,6 @@ def small(tmp_path_factory):
     # The reduced set suggested for CPU runs: 16x16, contours of 2 paddles, no distractors.
     return generate_pathfinder(folder=folder, size=16, contour_length=2, distractors=0, count=COUNT,
                                seed=3, workers=1, progress=False)
-
-
-def _images(folder, entries):
-    return np.stack([np.asarray(Image.open(folder / path), dtype=np.float64) for path, _ in entries])
 
 
 def test_explicit_folder_layout_and_marker(small):
@@ -49,25 +45,17 @@ def test_reader_reads_the_small_set(small):
 def test_small_set_classes_do_not_differ_in_pixel_statistics(small):
     """As for LRA's sets: per-class mean intensity and lit-pixel counts agree within 4
     standard errors of their difference."""
-    entries = read_entries(small)
-    images = _images(small, entries)
-    labels = np.array([label for _, label in entries])
+    labels = assert_classes_differ_only_in_connectivity(small)
     assert labels.sum() == COUNT // 2
-    for name, statistic in (("mean intensity", images.mean((1, 2))),
-                            ("lit pixels", (images > 0).sum((1, 2))),
-                            ("bright pixels", (images > 200).sum((1, 2)))):
-        pos, neg = statistic[labels == 1], statistic[labels == 0]
-        se = np.sqrt(pos.var(ddof=1) / len(pos) + neg.var(ddof=1) / len(neg))
-        assert abs(pos.mean() - neg.mean()) < 4 * se, (name, pos.mean(), neg.mean(), se)
 
 
-def test_distractors_and_contour_length_change_the_images(tmp_path, small):
+def test_distractors_and_contour_length_change_theimages(tmp_path, small):
     """More distractor paddles and longer contours light more pixels (same seed)."""
     options = dict(size=16, count=60, seed=3, workers=1, progress=False)
     bare = generate_pathfinder(folder=tmp_path / "bare", contour_length=3, distractors=0, **options)
     busy = generate_pathfinder(folder=tmp_path / "busy", contour_length=3, distractors=12, **options)
     long = generate_pathfinder(folder=tmp_path / "long", contour_length=5, distractors=0, **options)
-    lit = {name: (_images(f, read_entries(f)) > 0).sum((1, 2)).mean()
+    lit = {name: (images(f, read_entries(f)) > 0).sum((1, 2)).mean()
            for name, f in (("bare", bare), ("busy", busy), ("long", long))}
     assert lit["busy"] > lit["bare"] + 5 and lit["long"] > lit["bare"] + 5, lit
 
