@@ -80,17 +80,16 @@ def _trainer_settings(cfg: DictConfig) -> DictConfig:
 
 def _attention_facts(cfg: DictConfig) -> dict:
     """What the run's row is: attention, kernel, ppSBN, features, form, protocol, data."""
-    from macformer.attention import KERNEL_ATTENTIONS, attention_options
+    from macformer.attention import KERNEL_ATTENTIONS, attention_form
 
     options = cfg.attention.options or {}
     has_kernel = cfg.attention.name in KERNEL_ATTENTIONS
-    defaults = attention_options(cfg.attention.name)
     return {
         "attention": cfg.attention.name,
         "kernel": options.get("kernel") if has_kernel else None,
         "ppsbn": bool(options.get("ppsbn", True)) if has_kernel else None,
         "num_features": options.get("num_features"),
-        "causal": bool(options.get("causal", defaults["causal"])) if "causal" in defaults else None,
+        "causal": attention_form(cfg.attention.name, options),
         "protocol": cfg.protocol.name,
         "dataset": cfg.data.get("dataset") or "lra",
     }

@@ -31,6 +31,13 @@ def attention_options(name: str) -> dict[str, object]:
     return {k: p.default for k, p in params.items() if k not in ("self", "head_dim", "num_heads")}
 
 
+def attention_form(name: str, options) -> bool | None:
+    """Whether `name` with `options` runs causally: the `causal` option's value, or its
+    default; None for an attention without that option (softmax)."""
+    defaults = attention_options(name)
+    return bool(options.get("causal", defaults["causal"])) if "causal" in defaults else None
+
+
 def build_attention(name: str, *, head_dim: int, num_heads: int, **options) -> nn.Module:
     cls = _lookup(name)
     allowed = attention_options(name)

@@ -82,15 +82,20 @@ MARKER = "GENERATED.json"
 _SIZE_KEYS = {"n_train": "train", "n_val": "val", "n_test": "test", "count": "count"}
 
 
+def is_complete(task: str, folder: Path) -> bool:
+    """A generated set's files are all there (ListOps: the three TSVs; Pathfinder: metadata)."""
+    if task == "listops":
+        return all((folder / f"basic_{s}.tsv").is_file() for s in ("train", "val", "test"))
+    return (folder / "metadata").is_dir() and any((folder / "metadata").glob("*.npy"))
+
+
 def why_generate(data_dir, variant: DatasetVariant, sizes: dict, seed: int | None = None) -> str | None:
     """Why `variant` must be generated (again) before a run at `sizes` can use it; None when
     its folder holds a complete set made with its options, at least these sizes (and this
     seed, when given)."""
     folder = variant_folder(data_dir, variant.name)
-    complete = (all((folder / f"basic_{s}.tsv").is_file() for s in ("train", "val", "test"))
-                if variant.task == "listops" else any((folder / "metadata").glob("*.npy")))
     marker_path = folder / MARKER
-    if not complete or not marker_path.is_file():
+    if not is_complete(variant.task, folder) or not marker_path.is_file():
         return f"no complete {variant.name} set in {folder}"
     try:
         marker = json.loads(marker_path.read_text())

@@ -153,22 +153,17 @@ def _seq_len(cfg: DictConfig) -> int:
 
 
 def _facts(cfg: DictConfig) -> dict:
+    from macformer.attention import attention_form
+
     options = cfg.attention.get("options") or {}
     has_kernel = "kernel" in options
     return {"task": cfg.task.name, "attention": cfg.attention.name,
             "kernel": options.get("kernel") if has_kernel else None,
             "ppsbn": bool(options.get("ppsbn", True)) if has_kernel else None,
             "num_features": options.get("num_features"),
-            "causal": _causal(cfg.attention.name, options),
+            "causal": attention_form(cfg.attention.name, options),
             "protocol": cfg.protocol.name, "dataset": cfg.data.get("dataset") or "lra",
             "seed": int(cfg.seed),
             "profile": cfg.run.profile, "batch_size": int(cfg.task.batch_size),
             "max_steps": int(cfg.task.max_steps), "generate": bool(cfg.task.get("generate", False))}
 
-
-def _causal(attention: str, options) -> bool | None:
-    """The form, as training records it: the option's value or its default; None without one."""
-    from macformer.attention import attention_options
-
-    defaults = attention_options(attention)
-    return bool(options.get("causal", defaults["causal"])) if "causal" in defaults else None

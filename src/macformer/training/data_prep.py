@@ -21,8 +21,10 @@ from omegaconf import DictConfig
 
 from macformer.data.variants import (
     LRA,
+    MARKER,
     check_dataset,
     generate_variant,
+    is_complete,
     variant_folder,
     why_generate,
 )
@@ -31,7 +33,6 @@ from .outcome import RunError
 
 log = logging.getLogger(__name__)
 
-MARKER = "GENERATED.json"
 PATHFINDER_SIZES = {"pathfinder": 32, "pathx": 128}
 HARD_FOLDER = "curv_contour_length_14"
 
@@ -60,12 +61,6 @@ def _candidates(task: str, data_dir: Path) -> list[Path]:
     return [folder, Path(data_dir) / "lra_release" / "lra_release" / relative]
 
 
-def _is_complete(task: str, folder: Path) -> bool:
-    if task == "listops":
-        return all((folder / f"basic_{s}.tsv").is_file() for s in ("train", "val", "test"))
-    return (folder / "metadata").is_dir() and any((folder / "metadata").iterdir())
-
-
 def _wanted(task: str, cfg: DictConfig) -> dict:
     if task == "listops":
         return {k: int(v) for k, v in cfg.generate.listops.items()}
@@ -87,7 +82,7 @@ def _why_generate(task: str, data_dir: Path, wanted: dict, profile: str, dataset
     variant = check_dataset(task, dataset)
     if variant is not None:  # a reduced set: its own options and sizes (seed: whichever made it)
         return why_generate(data_dir, variant, wanted)
-    present = [f for f in _candidates(task, data_dir) if _is_complete(task, f)]
+    present = [f for f in _candidates(task, data_dir) if is_complete(task, f)]
     if not present:
         return f"no {task} data under {data_dir}"
     marker_path = present[0] / MARKER

@@ -73,9 +73,9 @@ def _block_stats(attention, q, k, v, mask, out) -> dict:
     allowed = allowed_keys(mask, q.shape[-2], causal, q.device)
     weights = attention.attention_weights(q.float(), k.float(), mask)
     stats = weight_stats(weights, allowed, mask)
-    post = getattr(attention, "post_scale", None)
-    applied = weights.to(v.dtype) @ v  # the output before ppSBN's γ, comparable across variants
-    stats["output_spread"] = output_spread(applied if post is not None else out, v, mask)
+    if getattr(attention, "post_scale", None) is not None:
+        out = weights.to(v.dtype) @ v  # the output before ppSBN's γ, comparable across variants
+    stats["output_spread"] = output_spread(out, v, mask)
     kernel = getattr(attention, "kernel", None)
     if kernel is not None and getattr(attention, "ppsbn", False):  # |q·k| ≤ d^-1/2: inside the radius
         qs, ks = scale_queries_keys(q.float(), k.float(), ppsbn=True)
