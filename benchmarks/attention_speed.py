@@ -61,6 +61,7 @@ import psutil  # noqa: E402
 import torch  # noqa: E402
 
 from benchmarks.measure import device_label, peak_memory_mb, time_ms  # noqa: E402
+from benchmarks.speed_plots import plot  # noqa: E402
 from macformer.allocator import allocator_label, keep_freed_memory  # noqa: E402
 from macformer.attention import KERNELS, build_attention  # noqa: E402
 
@@ -276,41 +277,6 @@ def _fmt_table(table: pd.DataFrame, fmt: str) -> str:
     shown = table.apply(lambda col: col.map(lambda x: "—" if pd.isna(x) else format(x, fmt)))
     shown.columns = [str(c) for c in shown.columns]
     return shown.to_markdown()
-
-
-def plot(df: pd.DataFrame, column: str, ylabel: str, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    head_dims = sorted(df.head_dim.unique())
-    fig, axes = plt.subplots(len(head_dims), 2, figsize=(12, 4.5 * len(head_dims)), squeeze=False)
-    labels = list(dict.fromkeys(df.variant))
-    colours = {lab: plt.get_cmap("tab10")(i % 10) for i, lab in enumerate(labels)}
-    for i, hd in enumerate(head_dims):
-        for j, mode in enumerate(MODES):
-            ax = axes[i][j]
-            sub = df[(df.head_dim == hd) & (df["mode"] == mode)]
-            for lab in labels:
-                s = sub[sub.variant == lab].sort_values("seq_len")
-                if s.empty:
-                    continue
-                style = "--" if s.attention.iloc[0] in QUADRATIC else "-"
-                ax.plot(s.seq_len, s[column].clip(lower=1e-3), style, marker="o", ms=3,
-                        color=colours[lab], label=lab)
-            ax.set_xscale("log", base=2)
-            ax.set_yscale("log")
-            ax.set_xlabel("sequence length N")
-            ax.set_ylabel(ylabel)
-            b, h = int(df.batch.iloc[0]), int(df.heads.iloc[0])
-            ax.set_title(f"{mode.replace('_', '+')}, batch {b}, {h} heads, head dim {hd}")
-            ax.grid(True, which="both", alpha=0.3)
-            ax.legend(fontsize=7, ncol=2)
-    fig.suptitle(f"{ylabel} against N (dashed: O(N²) variants) — {df.device.iloc[0]}", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
 
 
 def write_report(df, skipped, found, out: Path, args) -> str:
