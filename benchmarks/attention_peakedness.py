@@ -26,10 +26,13 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import torch  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
 
 from macformer.attention import KERNELS, build_attention  # noqa: E402
 from macformer.attention.linear_attention import allowed_keys  # noqa: E402
 from macformer.attention.peakedness import output_spread, ppsbn_ratio_bound, weight_stats  # noqa: E402
+from macformer.report.style import STYLE, VALUE_FONTSIZE, look  # noqa: E402
 
 HEAD_DIM = 32
 
@@ -84,22 +87,50 @@ def measure(seq_len: int, batch: int, kernels) -> pd.DataFrame:
 
 
 def plot(df: pd.DataFrame, path: Path) -> None:
-    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 0.32 * len(df) + 1.5), sharey=True)
-    ys = range(len(df))
-    ratio = df["max_min_ratio"].replace(math.inf, float("nan"))
-    left.barh(ys, ratio, color="#1f77b4")
-    for y, bound in zip(ys, df["ratio_bound"], strict=True):
-        if math.isfinite(bound):
-            left.plot([bound, bound], [y - 0.4, y + 0.4], color="black", lw=2)
-    left.set_xscale("log")
-    left.set_xlabel("median max/min weight ratio of a query's keys (log scale); black tick: bound of its scaling")
-    left.set_yticks(list(ys), df["variant"])
-    right.barh(ys, df["output_spread"], color=["#2ca02c" if f == "causal" else "#7f7f7f" for f in df["form"]])
-    right.set_xlabel("output spread across positions / v's spread (green: causal)")
-    fig.suptitle(f"Attention peakedness, head dim {HEAD_DIM}, {int(df.attrs.get('seq_len', 0))} tokens")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    """Two panels of bars, one bar per variant in the look it has in every plot
+    (macformer.report.style): the colour names attention and kernel, dots hatch the
+    non-causal form."""
+    with plt.rc_context(STYLE):
+        fig, (left, right) = plt.subplots(1, 2, figsize=(13, 0.3 * len(df) + 2.0), sharey=True,
+                                          layout="constrained")
+        ys = list(range(len(df)))
+        looks = [look(a, k if isinstance(k, str) else None,
+                      causal=(f == "causal") if isinstance(k, str) else None)
+                 for a, k, f in zip(df["attention"], df["kernel"], df["form"], strict=True)]
+        ratio = df["max_min_ratio"].replace(math.inf, float("nan"))
+        # A label starts past the bar and past its bound's tick.
+        ticks = df["ratio_bound"].where(df["ratio_bound"].map(math.isfinite), 0.0)
+        for ax, values, at in ((left, ratio, ratio.combine(ticks, max) * 1.15),
+                               (right, df["output_spread"], df["output_spread"])):
+            ax.barh(ys, values, 0.75, color=[s.color for s in looks],
+                    hatch=[s.hatch or "" for s in looks], edgecolor="white")
+            for y, value, x in zip(ys, values, at, strict=True):
+                if value == value:  # NaN: no finite ratio, no label
+                    ax.text(x, y, f" {value:.3g}", va="center", fontsize=VALUE_FONTSIZE)
+            ax.grid(axis="x", color="0.9", linewidth=0.6)
+            ax.set_axisbelow(True)
+        for y, bound in zip(ys, df["ratio_bound"], strict=True):
+            if math.isfinite(bound):
+                left.plot([bound, bound], [y - 0.45, y + 0.45], color="black", lw=2)
+        left.set_xscale("log")
+        left.set_xlim(right=ratio.max() * 200)  # room for the value labels
+        right.set_xlim(0, df["output_spread"].max() * 1.12)  # room for the value labels
+        left.set_xlabel("median max/min weight ratio over a query's keys (log scale)")
+        left.set_title("how peaked the weights are (black tick: the bound its scaling allows)")
+        left.set_yticks(ys, df["variant"])
+        left.set_ylim(len(df) - 0.5, -0.5)  # first variant on top
+        right.set_xlabel("output spread across positions ÷ v's spread")
+        right.set_title("how much positions differ (≈0: every position gets the same vector)")
+        fig.legend([Patch(facecolor="0.6", edgecolor="white"),
+                    Patch(facecolor="0.6", edgecolor="white", hatch=look("rmfa", causal=False).hatch),
+                    Line2D([], [], color="black", lw=2)],
+                   ["causal form, or no causal option", "non-causal form",
+                    "bound of the scaling (ppSBN, RFA's unit norm)"],
+                   loc="outside lower center", ncol=3, frameon=False)
+        fig.suptitle(f"Attention peakedness, head dim {HEAD_DIM}, "
+                     f"{int(df.attrs.get('seq_len', 0))} tokens")
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
 
 
 def main(argv=None) -> pd.DataFrame:
