@@ -34,12 +34,12 @@ class RandomMaclaurinFeatureAttention(nn.Module):
     def __init__(self, head_dim: int, num_heads: int, kernel: str = "exp", num_features: int = 128,
                  max_degree: int = 20, ppsbn: bool = True, causal: bool = False, seed: int | None = None,
                  ppsbn_power: bool = False, denominator_floor: float = 1.0, shared_gamma: bool = False,
-                 importance_weights: bool = True):
+                 importance_weights: bool = True, fused: bool | None = None):
         super().__init__()
         self.kernel, self.ppsbn, self.causal = check_kernel(kernel), ppsbn, causal
         self.denominator_floor = denominator_floor
         self.features = RandomMaclaurinFeatures(head_dim, num_features, kernel, max_degree, seed=seed,
-                                                importance_weights=importance_weights)
+                                                importance_weights=importance_weights, fused=fused)
         self.post_scale = (PostScale(num_heads, head_dim, power=ppsbn_power, shared=shared_gamma)
                            if ppsbn else None)
 
@@ -57,7 +57,13 @@ class RandomMaclaurinFeatureAttention(nn.Module):
         with torch.autocast(device_type=q.device.type, enabled=False):
             q, k, v = at_least_float32(q, k, v)
             q, k = self._scaled(q, k, key_padding_mask)
-            out = linear_attention(self.features.blocks(q), self.features.blocks(k), v, key_padding_mask,
+            if self.features.uses_fused(q):
+                # q and k through the feature map together: one projection, one set of products.
+                phi = self.features(torch.stack((q, k)))  # [2, B, H, N, D]
+                phi_q, phi_k = phi[0], phi[1]
+            else:
+                phi_q, phi_k = self.features.blocks(q), self.features.blocks(k)
+            out = linear_attention(phi_q, phi_k, v, key_padding_mask,
                                    causal=self.causal, denominator_floor=self.denominator_floor)
             if self.post_scale is not None:
                 out = self.post_scale(out)

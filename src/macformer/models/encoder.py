@@ -15,6 +15,8 @@ from torch import nn
 
 from macformer.attention import build_attention
 
+from .dropout import Dropout
+
 POOLINGS = ("real", "all")
 
 
@@ -33,11 +35,11 @@ class EncoderBlock(nn.Module):
         self.attention = build_attention(attention, head_dim=head_dim, num_heads=num_heads,
                                          **dict(attention_options or {}))
         self.output = nn.Linear(inner, dim)
-        self.attention_dropout = nn.Dropout(dropout)
+        self.attention_dropout = Dropout(dropout)
         self.mlp_norm = nn.LayerNorm(dim)
         self.mlp = nn.Sequential(
-            nn.Linear(dim, ff_dim), nn.GELU(), nn.Dropout(dropout),
-            nn.Linear(ff_dim, dim), nn.Dropout(dropout),
+            nn.Linear(dim, ff_dim), nn.GELU(), Dropout(dropout),
+            nn.Linear(ff_dim, dim), Dropout(dropout),
         )
 
     def _split_heads(self, x: torch.Tensor) -> torch.Tensor:
@@ -71,7 +73,7 @@ class Encoder(nn.Module):
         # The ports initialise both embeddings with N(0, 0.02²).
         nn.init.normal_(self.token_embedding.weight, std=0.02)
         nn.init.normal_(self.position_embedding.weight, std=0.02)
-        self.embedding_dropout = nn.Dropout(dropout)
+        self.embedding_dropout = Dropout(dropout)
         self.blocks = nn.ModuleList(
             EncoderBlock(dim, num_heads, head_dim, ff_dim, dropout, attention, attention_options)
             for _ in range(num_layers)
