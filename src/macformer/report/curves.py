@@ -15,7 +15,7 @@ from matplotlib.ticker import MaxNLocator
 from .cells import CellStats, accuracy_cells
 from .load import MISSING, Runs, column_task, column_title, table_columns
 from .plots import CHANCE_COLOR, png
-from .style import STYLE, variant_style
+from .style import LINESTYLE_NOTE, STYLE, variant_style
 from .variants import variant_label, variant_of, variants_of
 
 METRICS = Path("csv") / "metrics.csv"
@@ -78,43 +78,49 @@ def curve_plots(runs: Runs, runs_dir: Path, profile: str) -> tuple[dict[str, byt
             no_curve.append(r["path"])
     columns = [c for c in table_columns(trained["column"]) if c in set(trained["column"])]
     plots = {}
-    with plt.rc_context(STYLE):
+    with plt.rc_context(STYLE):  # savefig reads the dpi from the style
         for column in columns:
-            fig, ax = plt.subplots(figsize=(7.5, 3.8))
-            for variant in variants:
-                seeds = curves.get((variant, column))
-                if not seeds:
-                    continue
-                steps = sorted({s for points in seeds for s, _ in points})
-                by_seed = [dict(points) for points in seeds]
-                means = [sum(d[s] for d in by_seed if s in d) / sum(s in d for d in by_seed)
-                         for s in steps]
-                style = variant_style(variant)
-                ax.plot(steps, means, color=style.color, linestyle=style.linestyle,
-                        marker=style.marker, markersize=4, linewidth=1.4,
-                        markerfacecolor=style.color if style.filled else "white",
-                        label=f"{variant_label(variant, variants)} (n={len(seeds)})")
-            chance = next((cells[(v, column)].chance(column) for v in variants
-                           if (v, column) in cells), None) or CellStats().chance(column)
-            if chance.p is not None:
-                ax.axhline(100 * chance.p, color=CHANCE_COLOR, linestyle="--", linewidth=1,
-                           label=f"chance {100 * chance.p:.1f}%"
-                                 + ("" if chance.recorded else " (1/classes, assumed)"))
-            if not any((v, column) in curves for v in variants):
-                ax.text(0.5, 0.5, "no run of this task logged validation accuracy",
-                        transform=ax.transAxes, ha="center", color="0.4")
-            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-            ax.set_xlabel("optimiser step")
-            ax.set_ylabel("validation accuracy (%)")
-            drawn = [y for line in ax.get_lines() for y in line.get_ydata()]
-            if drawn:  # zoom on the data and the chance level, within 0-100
-                ax.set_ylim(max(0.0, min(drawn) - 5.0), min(100.0, max(drawn) + 5.0))
-            else:
-                ax.set_ylim(0, 100)
-            ax.grid(color="0.9", linewidth=0.6)
-            ax.set_axisbelow(True)
-            ax.set_title(f"{column_title(column)}: validation accuracy, profile {profile} "
-                         "(mean over seeds)")
-            ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=7)
+            fig = curve_figure(column, variants, curves, cells, profile)
             plots[curve_name(column, columns)] = png(fig)
     return plots, sorted(no_curve)
+
+
+def curve_figure(column: str, variants: list, curves: dict, cells: dict, profile: str):
+    """One task's figure: a line per variant with a curve (mean over its seeds), the
+    chance level, the legend beside the axes."""
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(7.5, 3.8))
+        for variant in variants:
+            seeds = curves.get((variant, column))
+            if not seeds:
+                continue
+            steps = sorted({s for points in seeds for s, _ in points})
+            by_seed = [dict(points) for points in seeds]
+            means = [sum(d[s] for d in by_seed if s in d) / sum(s in d for d in by_seed)
+                     for s in steps]
+            ax.plot(steps, means, markersize=4, linewidth=1.4, **variant_style(variant).line(),
+                    label=f"{variant_label(variant, variants)} (n={len(seeds)})")
+        chance = next((cells[(v, column)].chance(column) for v in variants
+                       if (v, column) in cells), None) or CellStats().chance(column)
+        if chance.p is not None:
+            ax.axhline(100 * chance.p, color=CHANCE_COLOR, linestyle="--", linewidth=1,
+                       label=f"chance {100 * chance.p:.1f}%"
+                             + ("" if chance.recorded else " (1/classes, assumed)"))
+        if not any((v, column) in curves for v in variants):
+            ax.text(0.5, 0.5, "no run of this task logged validation accuracy",
+                    transform=ax.transAxes, ha="center", color="0.4")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlabel("optimiser step")
+        ax.set_ylabel("validation accuracy (%)")
+        drawn = [y for line in ax.get_lines() for y in line.get_ydata()]
+        if drawn:  # zoom on the data and the chance level, within 0-100
+            ax.set_ylim(max(0.0, min(drawn) - 5.0), min(100.0, max(drawn) + 5.0))
+        else:
+            ax.set_ylim(0, 100)
+        ax.grid(color="0.9", linewidth=0.6)
+        ax.set_axisbelow(True)
+        ax.set_title(f"{column_title(column)}: validation accuracy, profile {profile} "
+                     "(mean over seeds)")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=7,
+                  title=LINESTYLE_NOTE.replace("; ", "\n"), title_fontsize=7, alignment="left")
+    return fig

@@ -19,7 +19,7 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator  # noqa: 
 from .cells import CellStats, accuracy_cells  # noqa: E402
 from .efficiency_table import efficiency_frame  # noqa: E402
 from .load import LRA_TASKS, Runs, column_title, table_columns  # noqa: E402
-from .style import STYLE, variant_style  # noqa: E402
+from .style import STYLE, VALUE_FONTSIZE, variant_style  # noqa: E402
 from .variants import variant_label, variant_of, variants_of  # noqa: E402
 
 NICE_RATIOS = tuple(m * 10.0**e for e in range(-3, 4) for m in (1, 2, 5))
@@ -34,6 +34,11 @@ def png(fig) -> bytes:
 
 
 def accuracy_plot(runs: Runs, profile: str) -> bytes:
+    with plt.rc_context(STYLE):  # savefig reads the dpi from the style
+        return png(accuracy_figure(runs, profile))
+
+
+def accuracy_figure(runs: Runs, profile: str):
     """One panel per task (and data set), one horizontal bar per variant: mean test
     accuracy of completed seeds ± std, the value written at the bar's end; a stopped
     result is drawn pale and marked; a cell without a result says why. The dashed line
@@ -64,7 +69,7 @@ def accuracy_plot(runs: Runs, profile: str) -> bytes:
                 ax.axvline(100 * chance.p, color=CHANCE_COLOR, linestyle="--", linewidth=1)
                 ax.text(100 * chance.p, -0.65, f" chance {100 * chance.p:.1f}%"
                         + ("" if chance.recorded else " (1/classes)"),
-                        color=CHANCE_COLOR, fontsize=7, va="center", ha="left")
+                        color=CHANCE_COLOR, fontsize=VALUE_FONTSIZE, va="center", ha="left")
             ax.set_xlim(0, 118)
             ax.set_xticks([0, 25, 50, 75, 100])
             ax.set_title(column_title(column), fontsize=9)
@@ -81,7 +86,7 @@ def accuracy_plot(runs: Runs, profile: str) -> bytes:
             title += "\nno result (see accuracy.md): " + ", ".join(
                 f"{column_title(c)} ({_why_empty(cells, variants, c)})" for c in empty)
         fig.suptitle(title)
-        return png(fig)
+        return fig
 
 
 def _why_empty(cells, variants, column: str) -> str:
@@ -96,7 +101,7 @@ def _accuracy_bar(ax, i: int, stats: CellStats, style, chance) -> None:
         accs = stats.stopped_accuracies
         value, notes, alpha = sum(accs) / len(accs), ["stopped"], 0.45
     else:
-        ax.text(1, i, stats.status, va="center", ha="left", fontsize=7, color="0.4")
+        ax.text(1, i, stats.status, va="center", ha="left", fontsize=VALUE_FONTSIZE, color="0.4")
         return
     ax.barh(i, value, 0.7, color=style.color, hatch=style.hatch, edgecolor="white", alpha=alpha,
             xerr=stats.std if stats.n else None, ecolor="0.25", capsize=2)
@@ -107,7 +112,7 @@ def _accuracy_bar(ax, i: int, stats: CellStats, style, chance) -> None:
     if stats.failed and (stats.n or stats.stopped):
         notes.append(f"+{len(stats.failed)} failed")
     ax.text(value + (stats.std or 0) + 1.5, i, " ".join([f"{value:.1f}", *notes]),
-            va="center", ha="left", fontsize=7.5)
+            va="center", ha="left", fontsize=VALUE_FONTSIZE)
 
 
 def efficiency_plot(runs: Runs, profile: str) -> bytes:
@@ -134,13 +139,14 @@ def efficiency_plot(runs: Runs, profile: str) -> bytes:
                 for i, (_, r) in enumerate(part.iterrows()):
                     value, style = r[key], variant_style(variants[i])
                     if value is None or value != value:
-                        ax.text(1.0, i, " no softmax baseline", va="center", fontsize=7)
+                        ax.text(1.0, i, " no softmax baseline", va="center", fontsize=VALUE_FONTSIZE)
                         continue
                     ax.barh(i, value - 1.0, 0.7, left=1.0, color=style.color, hatch=style.hatch,
                             edgecolor="white")
                     text = f"{value:.2f}×  ({unit.format(r[absolute])})" if r[absolute] == r[
                         absolute] and r[absolute] is not None else f"{value:.2f}×"
-                    ax.text(max(value, 1.0) * 1.04, i, text, va="center", ha="left", fontsize=7)
+                    ax.text(max(value, 1.0) * 1.04, i, text, va="center", ha="left",
+                            fontsize=VALUE_FONTSIZE)
                 ax.axvline(1.0, color="0.2", linewidth=0.8, linestyle="--")
                 ax.set_xscale("log")
                 low, high = min([*values, 1.0]), max([*values, 1.0])
