@@ -1,8 +1,10 @@
-"""Train one configuration: `python -m macformer.train task=listops attention=rmfa kernel=inverse`.
+"""Train one configuration: `macformer-train task=listops attention=rmfa kernel=inverse`
+(or `python -m macformer.train ...`).
 
 A straight line: check the config → skip / resume / start (training/resume.py) → data
-(generated when missing and generable) → model → Lightning module → fit → test the
-best-validation checkpoint → summary.json in the run folder. Sweeps: add `-m` and
+(generated when missing and generable) → model, sized by the data (length, vocabulary,
+classes, pairing) → Lightning module → fit → test the best-validation checkpoint →
+summary.json in the run folder (Hydra's output directory). Sweeps: add `-m` and
 comma-separated values. In Python: `macformer.train.run(["task=listops", ...])`.
 """
 
@@ -20,7 +22,8 @@ import torch
 from omegaconf import DictConfig, OmegaConf
 
 from macformer.allocator import keep_freed_memory
-from macformer.training import resolvers  # noqa: F401  (registers the config resolvers)
+from macformer.config import CONFIG_DIR, compose_run, output_dir
+from macformer.record import COMPLETED, INTERRUPTED, STOPPED, new_record, run_facts, write_summary
 from macformer.training.checks import ConfigError, check_config, check_logger_login
 from macformer.training.outcome import RunError, RunInterrupted, SignalRecorder, describe_failure
 from macformer.training.provenance import RunLog, write_configs
@@ -32,10 +35,8 @@ from macformer.training.resume import (
     write_identity,
 )
 from macformer.training.run_lock import RunLock
-from macformer.training.summary import COMPLETED, INTERRUPTED, STOPPED, SUMMARY_NAME, write_summary
 
 log = logging.getLogger("macformer.train")
-CONFIG_DIR = Path(__file__).resolve().parents[2] / "conf"
 
 
 def _now() -> str:
@@ -78,23 +79,6 @@ def _trainer_settings(cfg: DictConfig) -> DictConfig:
     return OmegaConf.create(settings)
 
 
-def _attention_facts(cfg: DictConfig) -> dict:
-    """What the run's row is: attention, kernel, ppSBN, features, form, protocol, data."""
-    from macformer.attention import KERNEL_ATTENTIONS, attention_form
-
-    options = cfg.attention.options or {}
-    has_kernel = cfg.attention.name in KERNEL_ATTENTIONS
-    return {
-        "attention": cfg.attention.name,
-        "kernel": options.get("kernel") if has_kernel else None,
-        "ppsbn": bool(options.get("ppsbn", True)) if has_kernel else None,
-        "num_features": options.get("num_features"),
-        "causal": attention_form(cfg.attention.name, options),
-        "protocol": cfg.protocol.name,
-        "dataset": cfg.data.get("dataset") or "lra",
-    }
-
-
 def _is_launched_worker() -> bool:
     """True in the extra processes Lightning's DDP launcher starts (rank > 0)."""
     return int(os.environ.get("LOCAL_RANK", "0")) > 0 or int(os.environ.get("NODE_RANK", "0")) > 0
@@ -106,7 +90,7 @@ def train(cfg: DictConfig, overrides: list[str] | tuple[str, ...] = ()) -> dict:
     start = _now()
     check_config(cfg, overrides)
     check_logger_login(cfg)
-    run_dir = Path(cfg.run.dir)
+    run_dir = output_dir(cfg)
     cfg_hash = config_hash(cfg)
     worker = _is_launched_worker()
     lock = run_log = None
@@ -122,7 +106,6 @@ def train(cfg: DictConfig, overrides: list[str] | tuple[str, ...] = ()) -> dict:
             raise
         if plan.message:
             log.info(plan.message)
-            print(plan.message, flush=True)
         if plan.action == "skip":  # nothing of the completed run is touched
             lock.release()
             return plan.previous
@@ -131,16 +114,8 @@ def train(cfg: DictConfig, overrides: list[str] | tuple[str, ...] = ()) -> dict:
         write_configs(run_dir, cfg, overrides)
         run_log = RunLog(run_dir)
 
-    summary = {
-        "task": cfg.task.name, **_attention_facts(cfg), "seed": cfg.seed, "profile": cfg.run.profile,
-        "tag": cfg.run.tag, "status": None, "error": None, "stop_reason": None, "failed_step": None,
-        "skipped_steps": 0, "test_examples": None, "chance_accuracy": None, "val_accuracy": None, "test_accuracy": None, "best_step": None,
-        "steps": 0, "max_steps": cfg.task.max_steps, "train_seconds": None,
-        "train_tokens_per_second": None, "train_steps_per_second": None, "peak_memory_mb": None,
-        "device": None, "params": None, "seq_len": None, "batch_size": cfg.task.batch_size,
-        "config_hash": cfg_hash, "git_commit": _git_commit(), "start_time": start, "end_time": None,
-        "run_dir": str(run_dir), "resumed_from": str(checkpoint) if checkpoint else None,
-    }
+    summary = new_record(run_facts(cfg), config_hash=cfg_hash, git_commit=_git_commit(), start_time=start,
+                         run_dir=str(run_dir), resumed_from=str(checkpoint) if checkpoint else None)
     signals = SignalRecorder()
     try:
         with signals:
@@ -154,10 +129,10 @@ def train(cfg: DictConfig, overrides: list[str] | tuple[str, ...] = ()) -> dict:
         summary["end_time"] = _now()
         _finish_wandb(summary["status"])
         if not worker:
-            write_summary(run_dir / SUMMARY_NAME, summary)
-            log.info(f"{summary['status']}: {run_dir / SUMMARY_NAME}")
+            path = write_summary(run_dir, summary)
+            log.info(f"{summary['status']}: {path}")
             if summary["status"] in (STOPPED, INTERRUPTED):
-                print(f"{summary['status']}: {summary['error']}", file=sys.stderr, flush=True)
+                log.warning(f"{summary['status']}: {summary['error']}")
             run_log.close()
             lock.release()
     return summary
@@ -167,10 +142,9 @@ def _fit_and_test(cfg: DictConfig, checkpoint: Path | None, summary: dict):
     import pytorch_lightning as pl
     from hydra.utils import instantiate
 
-    from macformer.training.data_prep import ensure_data
-    from macformer.training.datamodule import ResumableDataModule
     from macformer.training.debug import InterruptAtStep
     from macformer.training.health import TrainingHealth
+    from macformer.training.resumable_loader import ResumableDataModule
     from macformer.training.stopping import (
         MAX_TIME,
         SHOULD_STOP,
@@ -180,13 +154,14 @@ def _fit_and_test(cfg: DictConfig, checkpoint: Path | None, summary: dict):
     )
 
     pl.seed_everything(cfg.seed, workers=True)
-    generated = ensure_data(cfg)
+    generated = _generate_missing_data(cfg)
     if generated:
         summary["data_generated"] = generated
-    datamodule = ResumableDataModule(instantiate(cfg.data), seed=cfg.seed)
-    summary.update(datamodule.check_splits())  # an empty split fails here, before training
-    model = instantiate(cfg.model)
-    module = instantiate(cfg.optim)(model=model)
+    data = instantiate(cfg.data)
+    summary.update(data.check_splits())  # an empty split fails here, before training
+    model = build_model(cfg, data)
+    module = instantiate(cfg.module)(model=model, num_classes=data.num_classes)
+    datamodule = ResumableDataModule(data, seed=cfg.seed)
     summary["params"] = sum(p.numel() for p in model.parameters() if p.requires_grad)
     summary["seq_len"] = model.encoder.max_length
 
@@ -197,7 +172,7 @@ def _fit_and_test(cfg: DictConfig, checkpoint: Path | None, summary: dict):
     if cfg.debug.interrupt_at_step is not None:
         callbacks.append(InterruptAtStep(cfg.debug.interrupt_at_step))
     health = TrainingHealth()
-    callbacks += [health, SaveOnStop(Path(cfg.run.dir) / "checkpoints" / "last.ckpt")]
+    callbacks += [health, SaveOnStop(output_dir(cfg) / "checkpoints" / "last.ckpt")]
     settings = _trainer_settings(cfg)
     max_time = settings.pop("max_time", None)
     if max_time is not None:  # per attempt (see training/stopping.py)
@@ -230,6 +205,27 @@ def _fit_and_test(cfg: DictConfig, checkpoint: Path | None, summary: dict):
     return trainer
 
 
+def build_model(cfg: DictConfig, data):
+    """The model of `cfg.model`, sized by the data module `data`: its padded length,
+    vocabulary, classes and pairing (as nanoGPT takes vocab_size from its data)."""
+    from hydra.utils import instantiate
+
+    return instantiate(cfg.model, num_classes=data.num_classes, dual=data.is_pair,
+                       encoder={"vocab_size": data.vocab_size, "max_length": data.seq_len})
+
+
+def _generate_missing_data(cfg: DictConfig) -> str | None:
+    """ListOps / Pathfinder / Path-X at the profile's sizes (`generate.*`) when missing."""
+    from macformer.data.generate import GENERABLE, ensure_generated
+
+    task = cfg.task.name
+    if task not in GENERABLE:
+        return None  # the data module reports missing files itself (naming `make data`)
+    sizes = dict(cfg.generate.listops if task == "listops" else cfg.generate.pathfinder)
+    return ensure_generated(task, cfg.paths.data_dir, {k: int(v) for k, v in sizes.items()},
+                            int(cfg.generate.seed), cfg.data.dataset)
+
+
 def _collect(trainer, summary: dict) -> None:
     metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if getattr(v, "numel", lambda: 1)() == 1}
     summary["steps"] = max(int(trainer.global_step), int(metrics.get("perf/global_step", 0)))
@@ -243,8 +239,6 @@ def _collect(trainer, summary: dict) -> None:
 
 def _finish_wandb(status: str | None) -> None:
     """End this job's W&B run, so the next job of a multirun starts its own."""
-    import sys
-
     if "wandb" not in sys.modules:
         return
     import wandb
@@ -258,10 +252,8 @@ def run(overrides: list[str] | tuple[str, ...] = (), config_dir: str | os.PathLi
 
     For scripts (e.g. the reproduce driver): `run(["task=listops", "attention=rmfa", "profile=cpu"])`.
     """
-    from hydra import compose, initialize_config_dir
-
-    with initialize_config_dir(str(config_dir or CONFIG_DIR), version_base="1.3"):
-        cfg = compose("train", overrides=list(overrides))
+    # Log to the console as the command line does, unless the caller set up logging.
+    cfg = compose_run(overrides, config_dir or CONFIG_DIR, configure_logging=not logging.getLogger().handlers)
     return train(cfg, overrides)
 
 

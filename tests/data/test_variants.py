@@ -8,13 +8,8 @@ import pytest
 from macformer.data.build import build_dataset
 from macformer.data.prepare import main as prepare_main
 from macformer.data.tasks import DataError
-from macformer.data.variants import (
-    VARIANTS,
-    check_dataset,
-    generate_variant,
-    variant_folder,
-    why_generate,
-)
+from macformer.data.generate import generate, why_generate
+from macformer.data.variants import VARIANTS, check_dataset, variant_folder
 
 SIZES = {"n_train": 40, "n_val": 12, "n_test": 12}
 
@@ -28,11 +23,11 @@ def test_names_are_checked_against_the_task():
 
 def test_listops_short_is_generated_apart_and_read_by_the_same_reader(tmp_path):
     variant = VARIANTS["listops-short"]
-    assert why_generate(tmp_path, variant, SIZES) is not None  # nothing there yet
-    folder = generate_variant(tmp_path, variant, SIZES, seed=0, workers=1, progress=False)
+    assert why_generate("listops", tmp_path, SIZES, variant.name) is not None  # nothing there yet
+    folder = generate("listops", tmp_path, SIZES, 0, variant.name, workers=1, progress=False)
     assert folder == variant_folder(tmp_path, "listops-short") == tmp_path / "generated" / "listops-short"
     assert not (tmp_path / "lra_release").exists()  # never under an LRA folder name
-    assert why_generate(tmp_path, variant, SIZES, seed=0) is None
+    assert why_generate("listops", tmp_path, SIZES, variant.name, seed=0) is None
     rows = build_dataset("listops", "train", tmp_path, dataset="listops-short", progress=False)
     lengths = [len(ids) for ids in rows["input_ids"]]
     assert len(rows) == 40 and 50 < min(lengths) and max(lengths) < 250
@@ -42,12 +37,12 @@ def test_listops_short_is_generated_apart_and_read_by_the_same_reader(tmp_path):
 
 def test_stale_sets_are_regenerated(tmp_path):
     variant = VARIANTS["listops-short"]
-    folder = generate_variant(tmp_path, variant, SIZES, seed=0, workers=1, progress=False)
-    assert "smaller" in why_generate(tmp_path, variant, {**SIZES, "n_train": 400})
-    assert "seed" in why_generate(tmp_path, variant, SIZES, seed=1)
+    folder = generate("listops", tmp_path, SIZES, 0, variant.name, workers=1, progress=False)
+    assert "smaller" in why_generate("listops", tmp_path, {**SIZES, "n_train": 400}, variant.name)
+    assert "seed" in why_generate("listops", tmp_path, SIZES, variant.name, seed=1)
     marker = json.loads((folder / "GENERATED.json").read_text())
     (folder / "GENERATED.json").write_text(json.dumps({**marker, "max_length": 2000}))
-    assert "other options" in why_generate(tmp_path, variant, SIZES)
+    assert "other options" in why_generate("listops", tmp_path, SIZES, variant.name)
 
 
 def test_prepare_makes_the_reduced_sets_instead_of_the_lra_ones(tmp_path, capsys):
@@ -64,6 +59,6 @@ def test_prepare_makes_the_reduced_sets_instead_of_the_lra_ones(tmp_path, capsys
 
 def test_pathfinder_variant_is_the_whole_small_image(tmp_path):
     variant = VARIANTS["pathfinder16-cpu"]
-    generate_variant(tmp_path, variant, {"count": 40}, seed=0, workers=1, progress=False)
+    generate("pathfinder", tmp_path, {"count": 40}, 0, variant.name, workers=1, progress=False)
     rows = build_dataset("pathfinder", "train", tmp_path, dataset="pathfinder16-cpu", progress=False)
     assert {len(ids) for ids in rows["input_ids"]} == {16 * 16} == {variant.seq_len}

@@ -37,9 +37,10 @@ def train_here(data_dir, results_dir, *extra, logger="csv") -> dict:
 
 
 def generate_listops(data_dir: Path) -> Path:
-    from macformer.training.data_prep import ensure_data
+    from macformer.data.generate import ensure_generated
 
-    ensure_data(compose_cfg(overrides(data_dir, data_dir / "unused")))
+    cfg = compose_cfg(overrides(data_dir, data_dir / "unused"))
+    ensure_generated("listops", data_dir, dict(cfg.generate.listops), cfg.generate.seed)
     return data_dir
 
 

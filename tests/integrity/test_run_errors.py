@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import logging
 import os
 import re
 import stat
@@ -23,8 +24,8 @@ from integrity_helpers import (
 )
 from training_helpers import ROOT
 
+from macformer.data.datamodule import EmptySplitError
 from macformer.data.tasks import DataError
-from macformer.training.datamodule import EmptySplit
 
 
 def _header_only(path: Path) -> Path:
@@ -48,12 +49,13 @@ def test_empty_validation_split_fails_before_training(tmp_path):
 def test_empty_test_split_fails_before_training_in_process(tmp_path):
     data = generate_listops(tmp_path / "data")
     test = _header_only(data / "lra_release" / "listops-1000" / "basic_test.tsv")
-    with pytest.raises((EmptySplit, DataError), match=rf"{re.escape(str(test))}.*test split|test split.*{re.escape(str(test))}"):
+    with pytest.raises((EmptySplitError, DataError), match=rf"{re.escape(str(test))}.*test split|test split.*{re.escape(str(test))}"):
         train_here(data, tmp_path / "results")
     assert summary_of(tmp_path / "results")["steps"] == 0
 
 
-def test_truncated_last_checkpoint_is_moved_aside(listops_data, tmp_path, capsys):
+def test_truncated_last_checkpoint_is_moved_aside(listops_data, tmp_path, caplog):
+    caplog.set_level(logging.INFO)
     with pytest.raises(SystemExit):
         train_here(listops_data, tmp_path, "debug.interrupt_at_step=4")
     last = run_dir(tmp_path) / "checkpoints" / "last.ckpt"
@@ -61,7 +63,7 @@ def test_truncated_last_checkpoint_is_moved_aside(listops_data, tmp_path, capsys
     last.write_bytes(data[: len(data) // 2])  # a write cut short
     summary = train_here(listops_data, tmp_path)
     best = last.with_name("best.ckpt")
-    out = capsys.readouterr().out
+    out = caplog.text
     assert f"{last} cannot be read (" in out
     assert f"moved it to {last}.corrupt; resuming from {best} (step 3) instead" in out
     assert summary["status"] == "completed" and summary["resumed_from"] == str(best)

@@ -15,7 +15,7 @@ from integrity_helpers import LONG, run_dir, start_cli, train_here, wait_for
 from macformer.training.run_lock import LOCK_NAME, RunLocked
 
 
-def test_second_run_refuses_then_takes_over_a_stale_lock(listops_data, tmp_path, capsys):
+def test_second_run_refuses_then_takes_over_a_stale_lock(listops_data, tmp_path, caplog):
     lock = run_dir(tmp_path) / LOCK_NAME
     first = start_cli(listops_data, tmp_path, *LONG)
     try:
@@ -35,5 +35,5 @@ def test_second_run_refuses_then_takes_over_a_stale_lock(listops_data, tmp_path,
 
     summary = train_here(listops_data, tmp_path, "run.force=true")
     assert summary["status"] == "completed"
-    assert f"taking over the stale lock {lock} (pid {first.pid}" in capsys.readouterr().out
+    assert f"taking over the stale lock {lock} (pid {first.pid}" in caplog.text
     assert not lock.exists()  # released at the end

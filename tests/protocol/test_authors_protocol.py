@@ -7,22 +7,19 @@ import math
 
 import pytorch_lightning as pl
 import torch
-from hydra import compose, initialize_config_dir
 from torch import nn
 
 from macformer.attention import build_attention
+from macformer.config import compose_run
 from macformer.data.readers.listops_tsv import tokenize_listops
 from macformer.models import Encoder
-from macformer.train import CONFIG_DIR, _trainer_settings
+from macformer.train import _trainer_settings
 from macformer.training.checkpoints import BestCheckpoint
 from macformer.training.lit_module import OneCycleWithBeta1, one_cycle_beta1
 
 
 def compose_cfg(*overrides):
-    from macformer.training import resolvers  # noqa: F401
-
-    with initialize_config_dir(str(CONFIG_DIR), version_base="1.3"):
-        return compose("train", overrides=list(overrides))
+    return compose_run(overrides)
 
 
 def test_the_switch_sets_every_piece_and_the_default_is_lra():
@@ -30,7 +27,7 @@ def test_the_switch_sets_every_piece_and_the_default_is_lra():
     authors = compose_cfg("attention=softmax", "protocol=authors")
     assert lra.protocol.name == "lra" and authors.protocol.name == "authors"
     assert (lra.trainer.gradient_clip_algorithm, authors.trainer.gradient_clip_algorithm) == ("norm", "value")
-    assert (lra.optim.cycle_beta1, authors.optim.cycle_beta1) == (False, True)
+    assert (lra.module.cycle_beta1, authors.module.cycle_beta1) == (False, True)
     assert (lra.model.encoder.pooling, authors.model.encoder.pooling) == ("real", "all")
     assert (lra.data.limit_val, authors.data.limit_val) == (None, 1984)
     assert (lra.data.test_drop_last, authors.data.test_drop_last) == (False, True)

@@ -22,8 +22,8 @@ def test_row_names_match_the_run_labels():
     """A sweep row's name is the folder its runs land in (the run label)."""
     from hydra import compose, initialize_config_dir
 
-    from macformer.train import CONFIG_DIR
-    from macformer.training import resolvers  # noqa: F401
+    from macformer import config  # noqa: F401  (registers the resolvers)
+    from macformer.config import CONFIG_DIR
 
     with initialize_config_dir(str(CONFIG_DIR), version_base="1.3"):
         for row in SWEEPS["paper"].rows:

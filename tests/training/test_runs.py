@@ -10,8 +10,8 @@ import torch
 from hydra.errors import ConfigCompositionException
 from training_helpers import compose_cfg, smoke_overrides, train_smoke
 
+from macformer.record import SCHEMA, SUMMARY_NAME
 from macformer.training.checks import ConfigError
-from macformer.training.summary import SCHEMA, SUMMARY_NAME
 
 LISTOPS = ["task=listops", "attention=rmfa", "kernel=exp"]
 REPORT_KEYS = {"task", "attention", "kernel", "ppsbn", "num_features", "seed", "profile", "status",
@@ -30,7 +30,8 @@ def test_summary_schema(lra_data, tmp_path):
     assert REPORT_KEYS <= set(SCHEMA) <= set(summary)
     assert summary["kernel"] == "exp" and summary["ppsbn"] is True and summary["num_features"] == 128
     softmax = train_smoke(lra_data, tmp_path, "task=listops", "attention=softmax")
-    assert softmax["kernel"] is None and softmax["ppsbn"] is None and softmax["num_features"] is None
+    # softmax has no kernel and no features; its ppSBN option is off under the LRA protocol.
+    assert softmax["kernel"] is None and softmax["ppsbn"] is False and softmax["num_features"] is None
     assert softmax["run_dir"].endswith("smoke/listops/softmax/seed0")
 
 
@@ -134,7 +135,7 @@ def test_slurm_launcher_config_composes():
 
 
 def test_sweep_drops_kernel_duplicates():
-    from macformer.training.sweep import dedupe_jobs
+    from hydra_plugins.macformer_sweeper.dedupe import dedupe_jobs
 
     jobs = [[f"attention={a}", f"kernel={k}"] for a in ("softmax", "rfa", "rmfa") for k in ("exp", "log")]
     assert dedupe_jobs(jobs, "rmfa") == [["attention=softmax"], ["attention=rfa"],
@@ -144,12 +145,10 @@ def test_sweep_drops_kernel_duplicates():
 def test_generated_data_is_reused_at_the_same_size(tmp_path):
     """A run generates missing ListOps data once; the next run finds it (the generator's
     GENERATED.json marker) and does not generate again."""
-    from macformer.training.data_prep import ensure_data
+    from macformer.data.generate import ensure_generated
 
-    cfg = compose_cfg(smoke_overrides(tmp_path / "data", tmp_path / "results", "task=listops"))
-    first = ensure_data(cfg)
+    sizes = {"n_train": 64, "n_val": 32, "n_test": 32}  # the smoke profile's
+    first = ensure_generated("listops", tmp_path / "data", sizes, seed=0)
     assert first is not None and "generating listops" in first
-    assert ensure_data(cfg) is None
-    bigger = compose_cfg(smoke_overrides(tmp_path / "data", tmp_path / "results", "task=listops",
-                                         "generate.listops.n_train=200"))
-    assert "smaller size" in ensure_data(bigger)
+    assert ensure_generated("listops", tmp_path / "data", sizes, seed=0) is None
+    assert "smaller size" in ensure_generated("listops", tmp_path / "data", {**sizes, "n_train": 200}, seed=0)

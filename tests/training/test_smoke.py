@@ -7,7 +7,7 @@ import json
 import pytest
 from training_helpers import train_smoke
 
-from macformer.training.summary import SCHEMA, SUMMARY_NAME
+from macformer.record import SCHEMA, SUMMARY_NAME
 
 ATTENTION_FOR_TASK = {
     "listops": ["attention=rmfa", "kernel=inverse"],
@@ -43,8 +43,9 @@ def test_retrieval_is_a_dual_encoder(lra_data):
     from training_helpers import compose_cfg, smoke_overrides
 
     from macformer.models import DualSequenceClassifier
+    from macformer.train import build_model
 
     cfg = compose_cfg(smoke_overrides(lra_data, "unused", "task=retrieval"))
-    model = instantiate(cfg.model)
+    model = build_model(cfg, instantiate(cfg.data))
     assert isinstance(model, DualSequenceClassifier)
     assert model.head[0].in_features == 4 * cfg.model.encoder.dim  # [x1, x2, x1·x2, x1−x2]

@@ -13,8 +13,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-from hydra import compose, initialize_config_dir
-
 ROOT = Path(__file__).resolve().parents[2]
 CONF = ROOT / "conf"
 
@@ -27,10 +25,10 @@ def data_writers():
 
 
 def compose_cfg(overrides=()):
-    from macformer.training import resolvers  # noqa: F401
+    """The config as the command line composes it, Hydra's output directory included."""
+    from macformer.config import compose_run
 
-    with initialize_config_dir(str(CONF), version_base="1.3"):
-        return compose("train", overrides=list(overrides))
+    return compose_run(overrides)
 
 
 def smoke_overrides(data_dir, results_dir, *extra):

@@ -1,26 +1,24 @@
-"""Hydra plugin: the basic sweeper minus duplicate jobs (see macformer.training.sweep).
+"""Hydra plugin: the basic sweeper minus duplicate jobs (the rule: dedupe.py).
 
-Hydra only loads plugins from the `hydra_plugins` namespace package; the logic lives in
-macformer.training.sweep, this class only hooks it into Hydra's BasicSweeper.
+Hydra only loads plugins from the `hydra_plugins` namespace package; this class hooks
+dedupe.py into Hydra's BasicSweeper and gives every job the sweep's run.sweep_id.
 """
 
 import logging
 
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 
+from .dedupe import dedupe_jobs, new_sweep_id
+
 log = logging.getLogger(__name__)
 
 
 class DedupSweeper(BasicSweeper):
     def sweep(self, arguments):
-        from macformer.training.sweep import new_sweep_id
-
         self._sweep_id = new_sweep_id()
         return super().sweep(arguments)
 
     def split_arguments(self, overrides, max_batch_size):  # noqa: D401  (BasicSweeper's hook)
-        from macformer.training.sweep import dedupe_jobs
-
         batches = BasicSweeper.split_arguments(overrides, None)
         jobs = [job for batch in batches for job in batch]
         default_attention = self.config.hydra.runtime.choices.get("attention", "rmfa")

@@ -38,6 +38,49 @@ def attention_form(name: str, options) -> bool | None:
     return bool(options.get("causal", defaults["causal"])) if "causal" in defaults else None
 
 
+def attentions() -> tuple[str, ...]:
+    """Every registered name, in the order registered."""
+    return tuple(ATTENTION_REGISTRY)
+
+
+def has_kernel(name: str) -> bool:
+    """Whether `name` takes a dot-product kernel (the Hydra kernel group applies to it)."""
+    return "kernel" in attention_options(name)
+
+
+def variant_facts(name: str, options) -> dict:
+    """kernel, ppsbn, num_features and causal of `name` with `options` (defaults filled
+    in); None for a fact the attention has no option for."""
+    defaults = attention_options(name)
+    facts = {}
+    for key in ("kernel", "ppsbn", "num_features"):
+        facts[key] = options.get(key, defaults[key]) if key in defaults else None
+    facts["ppsbn"] = None if facts["ppsbn"] is None else bool(facts["ppsbn"])
+    facts["causal"] = attention_form(name, options)
+    return facts
+
+
+def variant_label(name: str, options) -> str:
+    """`<name>[-<kernel>][-noppsbn][-causal|-noncausal][-D<features>]`, e.g.
+    rmfa-inverse-causal, rmfa-exp-noppsbn-causal, rfa, softmax. An attention with a kernel
+    names its kernel, ppSBN when off, and always its form (the Macformer rows run causally,
+    the non-causal form is an ablation); the others say `causal` only when they run that
+    way. D is named when it differs from the attention's default."""
+    defaults = attention_options(name)
+    facts = variant_facts(name, options)
+    parts = [name]
+    if facts["kernel"] is not None:
+        parts.append(str(facts["kernel"]))
+        if facts["ppsbn"] is False:
+            parts.append("noppsbn")
+        parts.append("causal" if facts["causal"] else "noncausal")
+    elif facts["causal"]:
+        parts.append("causal")
+    if facts["num_features"] is not None and facts["num_features"] != defaults["num_features"]:
+        parts.append(f"D{facts['num_features']}")
+    return "-".join(parts)
+
+
 def build_attention(name: str, *, head_dim: int, num_heads: int, **options) -> nn.Module:
     cls = _lookup(name)
     allowed = attention_options(name)

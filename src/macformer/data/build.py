@@ -11,13 +11,19 @@ import datasets
 
 from .cache import BuildPlan, load_or_build
 from .readers import aan_tsv, hub, listops_tsv, pathfinder_images
-from .release import LRA_ARCHIVE_URL, fingerprint, require_file, require_release_folder
+from .release import (
+    LRA_ARCHIVE_URL,
+    LRA_FOLDERS,
+    PATHFINDER_HARD,
+    fingerprint,
+    require_file,
+    require_release_folder,
+)
 from .tasks import MissingDataError, check_split, task_spec
 from .variants import LRA, check_dataset, variant_folder
 
 PATHFINDER_SPLIT_SEED = 0  # the seeded 80/10/10 split of Pathfinder and Path-X
 PATHFINDER_FOLDERS = {"pathfinder": ("pathfinder32", 32), "pathx": ("pathfinder128", 128)}
-HARD_FOLDER = "curv_contour_length_14"
 RETRIEVAL_FILES = {"train": "train", "val": "eval", "test": "test"}
 IMAGE_TRAIN_FRACTION = 0.9  # CIFAR-10 train[:90%] / train[90%:]
 ROWS_PER_JOB = 5000  # rows of a hub split per shard
@@ -64,7 +70,7 @@ def _listops_plan(data_dir, split, spec, *, skip_malformed, variant, closing_tok
     if variant is None:
         how = (f"generate it with `python -m macformer.data.listops --out {data_dir}/lra_release` "
                f"(or `make data`), or unpack the LRA release ({LRA_ARCHIVE_URL}) under {data_dir}/lra_release")
-        folder = require_release_folder(data_dir, "listops-1000", how)
+        folder = require_release_folder(data_dir, LRA_FOLDERS["listops"], how)
     else:
         folder = variant_folder(data_dir, variant.name)
         how = f"a training run with data.dataset={variant.name} generates it ({variant.description})"
@@ -139,7 +145,7 @@ def _pathfinder_plan(data_dir, split, spec, *, skip_malformed, download, variant
                f"(`python -m macformer.data.prepare --data-dir {data_dir} --only pathx`), or generate it with "
                f"`python -m macformer.data.pathfinder --out {data_dir}/lra_release --size 128 --difficulty hard`")
     if variant is None:
-        folder = require_release_folder(data_dir, f"{name}/{HARD_FOLDER}", how)
+        folder = require_release_folder(data_dir, f"{name}/{PATHFINDER_HARD}", how)
     else:
         folder = variant_folder(data_dir, variant.name)
         if not folder.is_dir():

@@ -8,6 +8,8 @@ the model has learned positions of that length, as in LRA. Batches are dicts of
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 import pyarrow as pa
 import pytorch_lightning as pl
@@ -15,8 +17,12 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from .build import build_dataset
-from .tasks import PAD_ID, SPLITS, task_spec
-from .variants import LRA, check_dataset
+from .tasks import PAD_ID, SPLITS, DataError, task_spec
+from .variants import LRA, check_dataset, padded_length
+
+
+class EmptySplitError(DataError):
+    """A split (after the run's limits) has no examples."""
 
 
 class _ArrowSplit(Dataset):
@@ -96,7 +102,8 @@ class LRADataModule(pl.LightningDataModule):
 
     @property
     def seq_len(self) -> int:
-        return self.max_length or self.spec.seq_len
+        """The padded length of every batch (variants.padded_length), the model's positions."""
+        return padded_length(self.task, self.dataset, self.max_length)
 
     @property
     def vocab_size(self) -> int:
@@ -126,6 +133,29 @@ class LRADataModule(pl.LightningDataModule):
             if limit is not None:
                 rows = rows.select(range(min(limit, len(rows))))
             self.splits[split] = _ArrowSplit(rows, columns)
+
+    def check_splits(self) -> dict:
+        """Load every split now, before training: fail on an empty one, naming its source;
+        return the test split's size and chance accuracy (its most frequent label)."""
+        self.setup()
+        for split, rows in self.splits.items():
+            if len(rows) == 0:
+                raise EmptySplitError(f"the {split} split of {self.task} has no examples (source: "
+                                      f"{self._sources(split)}); regenerate or re-fetch it (`make data`)")
+        labels = self.splits["test"].rows["label"].to_pylist()
+        return {"test_examples": len(labels), "chance_accuracy": max(Counter(labels).values()) / len(labels)}
+
+    def _sources(self, split: str) -> str:
+        """The files a split is built from, for messages (the build plan)."""
+        from .build import _PLANNERS
+
+        try:
+            plan = _PLANNERS[self.task](
+                self.data_dir, split, self.spec, skip_malformed=False, download=False, variant=self.variant,
+                closing_tokens=self.build_options["listops_closing_tokens"])
+            return ", ".join(str(path) for path in plan.sources)
+        except Exception:  # noqa: BLE001  (only for the message: fall back to the folder)
+            return str(self.data_dir)
 
     def _loader(self, split: str, shuffle: bool) -> DataLoader:
         if split not in self.splits:

@@ -25,14 +25,16 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from .release import GENERATED_MARKER, LRA_FOLDERS
+
 MAX_DEPTH = 10
 MAX_ARGS = 10
 BRANCH_PROB = 0.25  # LRA: a node is a digit if r > 0.25
 MIN_LENGTH = 500  # exclusive bounds on the length (operators, `]` and digits)
 MAX_LENGTH = 2000
 OPERATORS = ("[MIN", "[MAX", "[MED", "[SM")
-FOLDER = "listops-1000"
-MARKER = "GENERATED.json"  # tells a generated set from a release; readers ignore it
+FOLDER = LRA_FOLDERS["listops"]
+MARKER = GENERATED_MARKER
 TREES_PER_BATCH = 20000
 
 # Token codes of the serialised expression (LRA writes every pair as `( A B )`).

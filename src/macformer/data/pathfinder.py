@@ -43,12 +43,13 @@ from .pathfinder_params import (
     is_lra,
     resolve,
 )
+from .release import GENERATED_MARKER
 
 __all__ = ["generate_pathfinder", "balanced_labels", "make_image", "partial_folder", "main",
            "PARAMS", "DIFFICULTIES", "FOLDERS", "PathfinderParams", "MARKER"]
 
 IMAGES_PER_FOLDER = 1000
-MARKER = "GENERATED.json"  # tells a generated set from a release; readers ignore it
+MARKER = GENERATED_MARKER
 
 
 def _chunk_job(job):

@@ -1,7 +1,7 @@
 """`make data`: prepare every LRA task that can be prepared here, then print a table.
 
-Generates ListOps and Pathfinder-32 (unless a release, or a set generated with the
-same sizes and seed, is there), fetches IMDb and CIFAR-10 from the hub when online, downloads and unpacks
+Generates ListOps and Pathfinder-32 (unless a release, or a set generated with this
+seed at these sizes or larger, is there: macformer.data.generate decides), fetches IMDb and CIFAR-10 from the hub when online, downloads and unpacks
 the LRA release for Retrieval and Path-X when it is not under the data folder, and
 builds the processed caches of every ready task.
 
@@ -15,44 +15,39 @@ and the exit status is 0 (an offline machine still gets what it can).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 from .download import ArchiveError, DownloadError, download, safe_extract
-from .release import LRA_ARCHIVE_URL, find_release_folder
+from .generate import generate, why_generate
+from .release import LRA_ARCHIVE_URL
 from .status import data_status, format_status
 from .tasks import SPLITS, TASKS, DataError
-from .variants import VARIANTS, generate_variant, variant_folder, why_generate
+from .variants import LRA, VARIANTS, variant_folder
 
 
 def _ready(data_dir) -> dict[str, tuple[bool, str]]:
     return {task: (ready, detail) for task, ready, detail in data_status(data_dir)}
 
 
-def _should_generate(data_dir, task: str, folder: str, wanted: dict, force: bool) -> bool:
-    """Missing, or generated before with other sizes / seed (or --force). A release
-    is never replaced."""
-    ready, detail = _ready(data_dir)[task]
-    if not ready:
-        return True
-    found = find_release_folder(data_dir, folder)
-    marker = found / "GENERATED.json" if found else None
-    if marker is None or not marker.is_file():
-        return False  # a release
-    recorded = json.loads(marker.read_text())
-    return force or any(recorded.get(k) != v for k, v in wanted.items())
+def _sizes(task: str, args) -> dict:
+    if task == "listops":
+        return {"n_train": args.listops_train, "n_val": args.listops_val, "n_test": args.listops_test}
+    return {"count": args.pathfinder_count}
+
+
+def _generate(d: Path, task: str, dataset: str, args) -> None:
+    """Generate a set when generate.why_generate says so (or --force); one line says why."""
+    sizes = _sizes(task, args)
+    reason = why_generate(task, d, sizes, dataset, seed=args.seed)
+    if reason or args.force:
+        print(f"[{dataset if dataset != LRA else task}] {reason or '--force'}: generating {sizes}")
+        generate(task, d, sizes, args.seed, dataset, workers=args.workers)
 
 
 def _prepare_variant(d: Path, variant, args, errors: list[str]) -> None:
-    """Generate a reduced set when missing or stale (other options, sizes or seed), then
-    build its caches; one line says which."""
-    sizes = ({"n_train": args.listops_train, "n_val": args.listops_val, "n_test": args.listops_test}
-             if variant.task == "listops" else {"count": args.pathfinder_count})
-    reason = why_generate(d, variant, sizes, args.seed)
-    if reason or args.force:
-        print(f"[{variant.name}] {reason or '--force'}: generating {variant.description}, {sizes}")
-        generate_variant(d, variant, sizes, args.seed, workers=args.workers)
+    """Generate a reduced set when missing or stale, then build its caches."""
+    _generate(d, variant.task, variant.name, args)
     if not args.no_process:
         from .build import build_dataset
 
@@ -69,7 +64,7 @@ def prepare(args) -> int:
     wanted = set(args.only or TASKS)
     errors = []  # one line each, printed after the table
     status = _ready(d)
-    release = d / "lra_release"
+    release = d / "lra_release"  # where the LRA archive unpacks
 
     # Reduced sets (--datasets) replace the LRA-format generation of their task.
     variants = [VARIANTS[name] for name in args.datasets or ()]
@@ -79,18 +74,9 @@ def prepare(args) -> int:
             _prepare_variant(d, variant, args, errors)
     wanted -= reduced
 
-    listops_wanted = {"seed": args.seed, "train": args.listops_train, "val": args.listops_val, "test": args.listops_test}
-    if "listops" in wanted and _should_generate(d, "listops", "listops-1000", listops_wanted, args.force):
-        from .listops import generate_listops
-
-        generate_listops(release, args.listops_train, args.listops_val, args.listops_test,
-                         seed=args.seed, workers=args.workers)
-    pathfinder_wanted = {"seed": args.seed, "count": args.pathfinder_count}
-    if "pathfinder" in wanted and _should_generate(
-            d, "pathfinder", "pathfinder32/curv_contour_length_14", pathfinder_wanted, args.force):
-        from .pathfinder import generate_pathfinder
-
-        generate_pathfinder(release, 32, "hard", args.pathfinder_count, seed=args.seed, workers=args.workers)
+    for task in ("listops", "pathfinder"):  # Path-X is generated only on request (16k tokens)
+        if task in wanted:
+            _generate(d, task, LRA, args)
 
     if not args.offline:
         from .readers import hub
@@ -137,7 +123,7 @@ def prepare(args) -> int:
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="macformer-data", description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", default="data")
     parser.add_argument("--only", nargs="+", choices=TASKS, help="tasks to prepare (default: all)")
     parser.add_argument("--listops-train", type=int, default=96000)

@@ -14,6 +14,12 @@ from stat import S_ISDIR
 from .tasks import MissingDataError
 
 LRA_ARCHIVE_URL = "https://storage.googleapis.com/long-range-arena/lra_release.gz"
+# The release's folders of the tasks this harness can also generate (Pathfinder: the
+# hard set, contour length 14), and the marker a generated set carries (readers ignore it).
+PATHFINDER_HARD = "curv_contour_length_14"
+LRA_FOLDERS = {"listops": "listops-1000", "pathfinder": f"pathfinder32/{PATHFINDER_HARD}",
+               "pathx": f"pathfinder128/{PATHFINDER_HARD}"}
+GENERATED_MARKER = "GENERATED.json"
 
 
 def release_roots(data_dir) -> list[Path]:

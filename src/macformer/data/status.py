@@ -7,14 +7,20 @@ from pathlib import Path
 
 from .readers import hub
 from .readers.pathfinder_images import metadata_files
-from .release import LRA_ARCHIVE_URL, find_release_folder
+from .release import (
+    GENERATED_MARKER,
+    LRA_ARCHIVE_URL,
+    LRA_FOLDERS,
+    PATHFINDER_HARD,
+    find_release_folder,
+)
 from .tasks import TASKS
 
 PREPARE = "python -m macformer.data.prepare --data-dir {d}"
 
 
 def _origin(folder: Path) -> str:
-    marker = folder / "GENERATED.json"
+    marker = folder / GENERATED_MARKER
     if marker.is_file():
         info = json.loads(marker.read_text())
         return f"generated (seed {info.get('seed')}) at {folder}"
@@ -22,7 +28,7 @@ def _origin(folder: Path) -> str:
 
 
 def _listops(d):
-    folder = find_release_folder(d, "listops-1000")
+    folder = find_release_folder(d, LRA_FOLDERS["listops"])
     if folder and all((folder / f"basic_{s}.tsv").is_file() for s in ("train", "val", "test")):
         return True, _origin(folder)
     return False, f"run `python -m macformer.data.listops --out {d}/lra_release` (or `make data`)"
@@ -47,7 +53,7 @@ def _retrieval(d):
 
 def _pathfinder(name, size, task):
     def check(d):
-        folder = find_release_folder(d, f"{name}/curv_contour_length_14")
+        folder = find_release_folder(d, f"{name}/{PATHFINDER_HARD}")
         if folder and metadata_files(folder):
             return True, _origin(folder)
         if task == "pathfinder":

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 TASKS = ("listops", "text", "retrieval", "image", "pathfinder", "pathx")
+LRA_TASKS = TASKS[:5]  # the five tasks of LRA's average, in the paper's order; Path-X apart
 SPLITS = ("train", "val", "test")
 
 PAD_ID = 0

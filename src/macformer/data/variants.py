@@ -1,4 +1,5 @@
-"""Datasets other than LRA's own: reduced generated sets for CPU profiles.
+"""Datasets other than LRA's own: reduced generated sets for CPU profiles, and the
+padded length a run's batches have.
 
 A task's data is `lra` (the release, or a set generated with LRA's law and sizes, in
 the release's layout) unless a variant is named. A variant is generated with its own
@@ -8,11 +9,10 @@ record the variant's name: a result on a reduced set can never pass for an LRA o
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .tasks import DataError
+from .tasks import DataError, task_spec
 
 LRA = "lra"
 GENERATED_DIR = "generated"
@@ -62,51 +62,11 @@ def variant_folder(data_dir, dataset: str) -> Path:
     return Path(data_dir) / GENERATED_DIR / dataset
 
 
-def generate_variant(data_dir, variant: DatasetVariant, sizes: dict, seed: int, *,
-                     workers: int | None = None, progress: bool = True) -> Path:
-    """Generate `variant` at `sizes` ({n_train, n_val, n_test} for ListOps, {count} for
-    Pathfinder) into its folder and return the folder."""
-    folder = variant_folder(data_dir, variant.name)
-    if variant.task == "listops":
-        from .listops import generate_listops
-
-        return generate_listops(None, sizes["n_train"], sizes["n_val"], sizes["n_test"], seed=seed,
-                                workers=workers, progress=progress, folder=folder, **variant.generator)
-    from .pathfinder import generate_pathfinder
-
-    return generate_pathfinder(folder=folder, count=sizes["count"], seed=seed, workers=workers,
-                               progress=progress, **variant.generator)
-
-
-MARKER = "GENERATED.json"
-_SIZE_KEYS = {"n_train": "train", "n_val": "val", "n_test": "test", "count": "count"}
-
-
-def is_complete(task: str, folder: Path) -> bool:
-    """A generated set's files are all there (ListOps: the three TSVs; Pathfinder: metadata)."""
-    if task == "listops":
-        return all((folder / f"basic_{s}.tsv").is_file() for s in ("train", "val", "test"))
-    return (folder / "metadata").is_dir() and any((folder / "metadata").glob("*.npy"))
-
-
-def why_generate(data_dir, variant: DatasetVariant, sizes: dict, seed: int | None = None) -> str | None:
-    """Why `variant` must be generated (again) before a run at `sizes` can use it; None when
-    its folder holds a complete set made with its options, at least these sizes (and this
-    seed, when given)."""
-    folder = variant_folder(data_dir, variant.name)
-    marker_path = folder / MARKER
-    if not is_complete(variant.task, folder) or not marker_path.is_file():
-        return f"no complete {variant.name} set in {folder}"
-    try:
-        marker = json.loads(marker_path.read_text())
-    except (OSError, ValueError):
-        return f"{marker_path} cannot be read"
-    changed = {k: v for k, v in variant.generator.items() if marker.get(k) != v}
-    if changed:
-        return f"{folder} was generated with other options than {changed}"
-    small = {k: marker.get(_SIZE_KEYS[k]) for k, v in sizes.items() if int(marker.get(_SIZE_KEYS[k]) or 0) < v}
-    if small:
-        return f"{folder} was generated smaller ({small}) than wanted ({sizes})"
-    if seed is not None and marker.get("seed") != seed:
-        return f"{folder} was generated with seed {marker.get('seed')}, not {seed}"
-    return None
+def padded_length(task: str, dataset: str = LRA, max_length: int | None = None) -> int:
+    """The length every batch of the run is padded (and cut) to, hence the model's number of
+    positions: `max_length` when set (data.max_length), else the data set's own length (a
+    reduced set's, or the task's LRA length). The one formula for it."""
+    if max_length is not None:
+        return int(max_length)
+    variant = check_dataset(task, dataset)
+    return variant.seq_len if variant is not None else task_spec(task).seq_len

@@ -24,9 +24,9 @@ from pathlib import Path
 
 import pandas as pd
 
-# The five LRA tasks in the paper's column order; Path-X is reported apart from the average.
-LRA_TASKS: tuple[str, ...] = ("listops", "text", "retrieval", "image", "pathfinder")
-TASKS: tuple[str, ...] = (*LRA_TASKS, "pathx")
+from macformer.data.tasks import LRA_TASKS, TASKS  # noqa: F401  (LRA_TASKS: the report's columns)
+from macformer.record import COMPLETED, FAILED, INTERRUPTED, MISSING, SCHEMA, STOPPED, SUMMARY_NAME  # noqa: F401
+
 TASK_TITLES: dict[str, str] = {
     "listops": "ListOps", "text": "Text", "retrieval": "Retrieval", "image": "Image",
     "pathfinder": "Pathfinder", "pathx": "Path-X",
@@ -35,24 +35,10 @@ TASK_TITLES: dict[str, str] = {
 ATTENTION_ORDER: tuple[str, ...] = (
     "softmax", "softmax_materialized", "rfa", "performer", "kernelized", "rmfa",
 )
-KERNEL_ORDER: tuple[str, ...] = ("exp", "inverse", "log", "trigh", "sqrt")
 PROFILE_ORDER: tuple[str, ...] = ("paper", "cpu", "smoke")
 
-# Status values: `completed`, `stopped` (ended before max_steps, e.g. by a time limit),
-# `failed`, `interrupted` (written by training) and `missing` (written by the reproduce
-# driver when a task's data is absent).
-COMPLETED, STOPPED, FAILED, INTERRUPTED, MISSING = (
-    "completed", "stopped", "failed", "interrupted", "missing")
-
-COLUMNS: tuple[str, ...] = (
-    "task", "attention", "kernel", "ppsbn", "num_features", "causal", "protocol", "dataset",
-    "tag", "seed", "profile", "status", "error", "stop_reason", "val_accuracy", "test_accuracy",
-    "chance_accuracy", "test_examples", "best_step", "steps", "max_steps", "train_seconds",
-    "train_tokens_per_second", "train_steps_per_second", "peak_memory_mb", "device", "params",
-    "seq_len", "batch_size", "config_hash", "git_commit", "start_time", "end_time",
-)
-# Attentions with a causal / non-causal form; for the others `causal` is None.
-CAUSAL_ATTENTIONS = frozenset({"kernelized", "rmfa", "rfa", "performer"})
+# Columns: the run record's keys (macformer.record.SCHEMA).
+COLUMNS: tuple[str, ...] = tuple(SCHEMA)
 LRA_DATA = "lra"  # `dataset` of the LRA data itself
 DEFAULT_PROTOCOL = "lra"
 # A summary without `dataset` (written before the field existed) cannot pass for LRA data.
@@ -63,8 +49,6 @@ RUN_KEY: tuple[str, ...] = ("profile", "task", "dataset", "attention", "kernel",
 # A table row: the variant; seeds are averaged within it.
 VARIANT_KEY: tuple[str, ...] = ("profile", "attention", "kernel", "ppsbn", "num_features",
                                 "causal", "protocol", "tag")
-
-SUMMARY_NAME = "summary.json"
 
 
 @dataclass(frozen=True)
@@ -150,8 +134,8 @@ def _normalise(record: dict, rel: str) -> dict:
     if row["ppsbn"] is None and options is not None and "ppsbn" in options:
         row["ppsbn"] = bool(options["ppsbn"])  # a summary that left it out ran the default
     # Older summaries have no `causal`: their attentions ran non-causally (the old default).
-    row["causal"] = (bool(_as_bool(row["causal"])) if row["attention"] in CAUSAL_ATTENTIONS
-                     or (options is not None and "causal" in options) else None)
+    row["causal"] = (bool(_as_bool(row["causal"])) if options is not None and "causal" in options
+                     else None)
     row["protocol"] = str(row["protocol"] or DEFAULT_PROTOCOL)
     row["tag"] = str(row["tag"]) if row["tag"] not in (None, "") else None
     if not row["dataset"]:  # a run skipped for absent data has none: it sits under LRA data
@@ -173,9 +157,9 @@ def _normalise(record: dict, rel: str) -> dict:
 def _options(attention: str) -> dict[str, object] | None:
     """The options a registered attention takes, with their defaults; None for a name
     the registry lacks."""
-    from macformer.attention import ATTENTIONS, attention_options
+    from macformer.attention import attention_options, attentions
 
-    return dict(attention_options(attention)) if attention in ATTENTIONS else None
+    return dict(attention_options(attention)) if attention in attentions() else None
 
 
 def _deduplicate(frame: pd.DataFrame) -> tuple[pd.DataFrame, int, list[Conflict]]:

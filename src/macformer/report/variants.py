@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import functools
 
+from macformer.attention.kernels import KERNELS
+
 from .format import py
-from .load import ATTENTION_ORDER, DEFAULT_PROTOCOL, KERNEL_ORDER, VARIANT_KEY, Runs, _as_bool
+from .load import ATTENTION_ORDER, DEFAULT_PROTOCOL, VARIANT_KEY, Runs, _as_bool
 
 Variant = tuple  # (profile, attention, kernel, ppsbn, num_features, causal, protocol, tag)
 
@@ -32,7 +34,7 @@ def variant_sort_key(variant: Variant) -> tuple:
     anything else alphabetically after; tagged and other-protocol rows after the plain one."""
     _, attention, kernel, ppsbn, num_features, causal, protocol, tag = variant
     a = ATTENTION_ORDER.index(attention) if attention in ATTENTION_ORDER else len(ATTENTION_ORDER)
-    k = KERNEL_ORDER.index(kernel) if kernel in KERNEL_ORDER else len(KERNEL_ORDER)
+    k = KERNELS.index(kernel) if kernel in KERNELS else len(KERNELS)
     p = {None: 0, True: 1, False: 2}.get(_as_bool(ppsbn), 3)
     c = {None: 0, True: 1, False: 2}.get(_as_bool(causal), 3)
     return (a, attention, kernel is not None, p, k, str(kernel),
@@ -69,9 +71,9 @@ def ppsbn_mark(attention: str, ppsbn: bool | None) -> str:
 
 @functools.cache
 def _ppsbn_default(attention: str) -> bool | None:
-    from macformer.attention import ATTENTIONS, attention_options
+    from macformer.attention import attention_options, attentions
 
-    if attention not in ATTENTIONS:
+    if attention not in attentions():
         return True  # an unknown attention with the option: mark it when off, as for rmfa
     default = attention_options(attention).get("ppsbn")
     return None if default is None else bool(default)

@@ -1,5 +1,5 @@
-"""`python -m macformer.reproduce --profile auto` (what `make reproduce-lra` runs after
-install and data): the sweep of sweep.py, then the report.
+"""`macformer-reproduce --profile auto` (or `python -m macformer.reproduce`; what `make
+reproduce-lra` runs after install and data): the sweep of sweep.py, then the report.
 
 Resumable: a run whose summary says `completed` (same settings) is skipped, an
 interrupted one continues from its last checkpoint (training does that), so
@@ -16,16 +16,24 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from .progress import Progress, clock
-from .runner import driver_summary, read_summary, run_job, write_summary
-from .sweep import SWEEPS, Job, choose_profile, plan
+from macformer.record import (
+    COMPLETED,
+    DONE,
+    MISSING,
+    OTHER_SETTINGS,
+    earlier_run,
+    read_summary,
+    write_summary,
+)
 
-MISSING = "missing"
+from .progress import Progress, clock
+from .runner import driver_summary, run_job
+from .sweep import SWEEPS, Job, choose_profile, plan
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m macformer.reproduce",
+        prog="macformer-reproduce",
         description="Run the LRA sweep of a profile (resuming), then write the report.")
     parser.add_argument("--profile", default="auto", choices=("auto", *SWEEPS),
                         help="auto (default): paper when a CUDA GPU is visible, else cpu")
@@ -110,16 +118,12 @@ def main(argv: list[str] | None = None) -> int:
 
 def data_vars(profile: str) -> str:
     """`make data` variables for the sizes the profile generates ListOps / Pathfinder at."""
-    from hydra import compose, initialize_config_dir
+    from macformer.config import compose_run
 
-    from macformer.training import resolvers  # noqa: F401  (the configs use them)
-
-    config_dir = Path(__file__).resolve().parents[3] / "conf"
-    with initialize_config_dir(str(config_dir), version_base="1.3"):
-        gen = compose("train", overrides=[f"profile={profile}"]).generate
-        # Reduced generated sets the profile trains on instead of LRA's (cpu).
-        reduced = [d for d in (compose("train", overrides=[f"profile={profile}", f"task={t}"]).data.dataset
-                               for t in ("listops", "pathfinder")) if d != "lra"]
+    gen = compose_run([f"profile={profile}"]).generate
+    # Reduced generated sets the profile trains on instead of LRA's (cpu).
+    reduced = [d for d in (compose_run([f"profile={profile}", f"task={t}"]).data.dataset
+                           for t in ("listops", "pathfinder")) if d != "lra"]
     out = (f"LISTOPS_TRAIN={gen.listops.n_train} LISTOPS_VAL={gen.listops.n_val} "
            f"LISTOPS_TEST={gen.listops.n_test} PATHFINDER_COUNT={gen.pathfinder.count}")
     args = (["--offline"] if profile == "smoke" else []) + (["--datasets", *reduced] if reduced else [])
@@ -135,7 +139,7 @@ def missing_tasks(data_dir: str, jobs: list[Job]) -> dict[str, str]:
     except ImportError:  # older data layer: let the runs find out
         return {}
     status = {task: (ready, detail) for task, ready, detail in data_status(data_dir)}
-    generable = {j.task for j in jobs if j.facts["generate"]}
+    generable = {j.task for j in jobs if j.generable}
     out = {}
     for task in dict.fromkeys(j.task for j in jobs):
         ready, detail = status.get(task, (True, ""))
@@ -159,7 +163,7 @@ def sweep_jobs(jobs: list[Job], missing: dict[str, str], isolation: str,
     to_run = []
     for job in jobs:
         previous = read_summary(job.run_dir)
-        if job.task in missing and not (previous and previous.get("status") == "completed"):
+        if job.task in missing and not (previous and previous.get("status") == COMPLETED):
             summary = driver_summary(job, MISSING, missing[job.task])
             write_summary(job.run_dir, summary)
             progress.finish(job.task)
@@ -168,17 +172,17 @@ def sweep_jobs(jobs: list[Job], missing: dict[str, str], isolation: str,
             to_run.append(job)
     try:
         for job in to_run:
-            previous = read_summary(job.run_dir)
-            if previous and previous.get("status") == "completed" and _same_settings(job, previous):
+            held, previous, earlier_hash = earlier_run(job.run_dir, job.config_hash)
+            if held == DONE:
                 progress.finish(job.task)
                 outcomes.append((job, previous, "done before"))
                 print(f"{progress.line()} {job.name}: completed before "
                       f"({_accuracy(previous)}), skipped", flush=True)
                 continue
-            if previous and previous.get("config_hash") not in (None, job.config_hash):
+            if held == OTHER_SETTINGS:
                 # The profile or code changed since: that result is of other settings.
                 print(f"reproduce: {job.name}: its earlier run used other settings "
-                      f"(config_hash {previous['config_hash']}, now {job.config_hash}); "
+                      f"(config_hash {earlier_hash}, now {job.config_hash}); "
                       "starting it afresh", flush=True)
                 job = replace(job, overrides=(*job.overrides, "run.force=true"))
             print(f"{progress.line()} {job.name}: running", flush=True)
@@ -194,11 +198,6 @@ def sweep_jobs(jobs: list[Job], missing: dict[str, str], isolation: str,
             print(f"\n{job.name}: {summary.get('status')}: {summary.get('error')}", flush=True)
         return outcomes, True
     return outcomes, False
-
-
-def _same_settings(job: Job, summary: dict) -> bool:
-    """The completed run was of these very settings (not, say, an older cpu profile)."""
-    return summary.get("config_hash") == job.config_hash
 
 
 def _accuracy(summary: dict) -> str:

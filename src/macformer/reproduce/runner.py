@@ -14,7 +14,6 @@ run_job raises SweepInterrupted carrying that summary.
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import os
 import signal
@@ -25,49 +24,31 @@ import traceback
 from datetime import datetime, timezone
 from pathlib import Path
 
+from macformer.record import (
+    COMPLETED,
+    FAILED,
+    INTERRUPTED,
+    STOPPED,
+    new_record,
+    read_summary,
+    write_summary,
+)
+
 from .sweep import Job
 
-SUMMARY_NAME = "summary.json"
 LOG_NAME = "reproduce.log"
 CTRL_C_EXIT = 130  # a run interrupted by SIGINT exits with 128 + 2
-# Keys of the summary schema (macformer.training.summary.SCHEMA) the driver fills itself.
-_EMPTY_RESULT = {
-    "stop_reason": None, "failed_step": None, "skipped_steps": None, "test_examples": None,
-    "chance_accuracy": None,
-    "val_accuracy": None, "test_accuracy": None, "best_step": None, "steps": 0,
-    "train_seconds": None, "train_tokens_per_second": None, "train_steps_per_second": None,
-    "peak_memory_mb": None, "device": None, "params": None, "seq_len": None,
-    "config_hash": None, "git_commit": None,
-}
 
 
 def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def read_summary(run_dir: Path) -> dict | None:
-    try:
-        summary = json.loads((Path(run_dir) / SUMMARY_NAME).read_text())
-    except (OSError, ValueError):
-        return None
-    return summary if isinstance(summary, dict) else None
-
-
-def write_summary(run_dir: Path, summary: dict) -> None:
-    from macformer.atomic import write_text
-
-    write_text(Path(run_dir) / SUMMARY_NAME, json.dumps(summary, indent=2, default=str) + "\n")
-
-
 def driver_summary(job: Job, status: str, error: str, start: str | None = None) -> dict:
-    """A summary for a run the driver did not let train (missing data) or that died
+    """The record of a run the driver did not let train (missing data) or that died
     without writing one."""
-    facts = {k: job.facts[k] for k in ("task", "attention", "kernel", "ppsbn", "num_features", "causal",
-                                       "protocol", "dataset", "seed", "profile", "batch_size", "max_steps")}
-    return {**facts, "tag": job.facts.get("tag"), "status": status, "error": error, **_EMPTY_RESULT,
-            "seq_len": job.seq_len,
-            "start_time": start or now(), "end_time": now(), "run_dir": str(job.run_dir),
-            "written_by": "macformer.reproduce"}
+    return new_record(job.facts, status=status, error=error, start_time=start or now(), end_time=now(),
+                      run_dir=str(job.run_dir), written_by="macformer.reproduce")
 
 
 class SweepInterrupted(KeyboardInterrupt):
@@ -89,21 +70,21 @@ def run_job(job: Job, isolation: str, timeout_s: float | None) -> tuple[dict, fl
         exit_info = runner(job, log_path, timeout_s)
     except KeyboardInterrupt:
         summary = read_summary(job.run_dir)
-        if summary is None or summary == before or summary.get("status") != "interrupted":
-            summary = driver_summary(job, "interrupted", "interrupted by Ctrl-C (SIGINT) before the run "
+        if summary is None or summary == before or summary.get("status") != INTERRUPTED:
+            summary = driver_summary(job, INTERRUPTED, "interrupted by Ctrl-C (SIGINT) before the run "
                                      "recorded it; re-run the same command to resume", start)
             write_summary(job.run_dir, summary)
         raise SweepInterrupted(summary) from None
     seconds = time.monotonic() - t0
     summary = read_summary(job.run_dir)
     fresh = summary is not None and summary != before and summary.get("status") in (
-        "completed", "stopped", "failed", "interrupted")
+        COMPLETED, STOPPED, FAILED, INTERRUPTED)
     if not fresh:  # killed, crashed before training started, or a bug: say so
         reason = exit_info or "the run ended without writing summary.json"
-        summary = driver_summary(job, "failed", f"{reason}; last lines of {log_path}:\n"
+        summary = driver_summary(job, FAILED, f"{reason}; last lines of {log_path}:\n"
                                  f"{_tail(log_path)}", start)
         write_summary(job.run_dir, summary)
-    elif exit_info is not None and summary["status"] != "completed":
+    elif exit_info is not None and summary["status"] != COMPLETED:
         summary["error"] = f"{exit_info} ({summary.get('error')})"  # e.g. the time limit
         write_summary(job.run_dir, summary)
     return summary, seconds

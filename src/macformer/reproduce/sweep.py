@@ -15,10 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from omegaconf import DictConfig
+from macformer.attention import KERNELS, has_kernel, variant_label
+from macformer.data.tasks import LRA_TASKS
 
-KERNELS: tuple[str, ...] = ("exp", "inverse", "log", "trigh", "sqrt")
-LRA_TASKS: tuple[str, ...] = ("listops", "text", "retrieval", "image", "pathfinder")
 # Longer sequences than this make the [batch, heads, N, N] kernel matrix of exact
 # kernelized attention too large for one GPU (Path-X: 16384² × 4 B = 1 GiB per head
 # and example), so that row is not run there.
@@ -32,16 +31,15 @@ class Row:
 
 
 def row(attention: str, kernel: str | None = None, ppsbn: bool = True, causal: bool = True) -> Row:
-    """A kernel attention (kernel given) runs causally unless causal=False; its name says
-    the form, as the run label does (e.g. rmfa-exp-causal, rmfa-exp-noncausal)."""
+    """A kernel attention (kernel given) runs causally unless causal=False; the row is named
+    by the registry's label, as its runs' folder is (e.g. rmfa-exp-causal, rmfa-exp-noncausal)."""
     overrides = [f"attention={attention}"] + ([f"kernel={kernel}"] if kernel else [])
     if not ppsbn:
         overrides.append("attention.options.ppsbn=false")
     if not causal:
         overrides.append("attention.options.causal=false")
-    form = ["causal" if causal else "noncausal"] if kernel else []
-    name = "-".join([attention] + ([kernel] if kernel else []) + ([] if ppsbn else ["noppsbn"]) + form)
-    return Row(name, tuple(overrides))
+    options = {"kernel": kernel, "ppsbn": ppsbn, "causal": causal} if has_kernel(attention) else {}
+    return Row(variant_label(attention, options), tuple(overrides))
 
 
 FULL_ROWS: tuple[Row, ...] = (
@@ -115,9 +113,13 @@ class Job:
     seed: int
     overrides: tuple[str, ...]  # for `python -m macformer.train`
     run_dir: Path
-    seq_len: int
     config_hash: str  # of the resolved settings, as training computes it
-    facts: dict  # task, attention, kernel, ppsbn, num_features, seed, profile (summary keys)
+    facts: dict  # macformer.record.run_facts: what the run is, as its summary records it
+    generable: bool  # the run generates its data when missing (macformer.data.generate)
+
+    @property
+    def seq_len(self) -> int:
+        return self.facts["seq_len"]
 
     @property
     def name(self) -> str:
@@ -126,44 +128,22 @@ class Job:
 
 def plan(sweep: Sweep, extra_overrides: tuple[str, ...] = ()) -> list[Job]:
     """Every job of the sweep, task by task, composed from the real configs."""
-    from hydra import compose, initialize_config_dir
-
-    from macformer.train import CONFIG_DIR
+    from macformer.config import compose_run, output_dir
+    from macformer.data.generate import GENERABLE
+    from macformer.record import run_facts
     from macformer.training.resume import config_hash
 
     jobs = []
-    with initialize_config_dir(str(CONFIG_DIR), version_base="1.3"):
-        for task in sweep.tasks:
-            for r in sweep.rows:
-                for seed in sweep.seeds:
-                    overrides = (f"profile={sweep.profile}", f"task={task}", *r.overrides,
-                                 f"seed={seed}", *extra_overrides)
-                    cfg = compose("train", overrides=list(overrides))
-                    seq_len = _seq_len(cfg)
-                    if r.overrides[0] == "attention=kernelized" and seq_len > KERNELIZED_MAX_LENGTH:
-                        continue
-                    jobs.append(Job(task, r.name, seed, overrides, Path(cfg.run.dir), seq_len,
-                                    config_hash(cfg), _facts(cfg)))
+    for task in sweep.tasks:
+        for r in sweep.rows:
+            for seed in sweep.seeds:
+                overrides = (f"profile={sweep.profile}", f"task={task}", *r.overrides,
+                             f"seed={seed}", *extra_overrides)
+                cfg = compose_run(overrides)
+                facts = run_facts(cfg)
+                if r.overrides[0] == "attention=kernelized" and facts["seq_len"] > KERNELIZED_MAX_LENGTH:
+                    continue
+                jobs.append(Job(task, r.name, seed, overrides, output_dir(cfg), config_hash(cfg),
+                                facts, task in GENERABLE))
     return jobs
-
-
-def _seq_len(cfg: DictConfig) -> int:
-    cut = cfg.data.get("max_length")
-    return int(cfg.task.seq_len if cut is None else min(cut, cfg.task.seq_len))
-
-
-def _facts(cfg: DictConfig) -> dict:
-    from macformer.attention import attention_form
-
-    options = cfg.attention.get("options") or {}
-    has_kernel = "kernel" in options
-    return {"task": cfg.task.name, "attention": cfg.attention.name,
-            "kernel": options.get("kernel") if has_kernel else None,
-            "ppsbn": bool(options.get("ppsbn", True)) if has_kernel else None,
-            "num_features": options.get("num_features"),
-            "causal": attention_form(cfg.attention.name, options),
-            "protocol": cfg.protocol.name, "dataset": cfg.data.get("dataset") or "lra",
-            "seed": int(cfg.seed),
-            "profile": cfg.run.profile, "batch_size": int(cfg.task.batch_size),
-            "max_steps": int(cfg.task.max_steps), "generate": bool(cfg.task.get("generate", False))}
 

@@ -1,11 +1,6 @@
-"""Training: the Lightning module, run summaries, resumption, throughput and data preparation.
+"""Training: the Lightning module, its callbacks, resumption and the checks before a run.
 
-The entry point is `python -m macformer.train` (src/macformer/train.py), configured by conf/.
+The entry point is `macformer-train` (src/macformer/train.py), configured by conf/.
+Nothing is imported here, so that importing one light module (checks, resume) does not
+load Lightning.
 """
-
-from .lit_module import LRALitModule
-from .summary import SCHEMA, SUMMARY_NAME, read_summary, write_summary
-from .throughput import ThroughputMonitor
-
-__all__ = ["LRALitModule", "SCHEMA", "SUMMARY_NAME", "ThroughputMonitor", "read_summary",
-           "write_summary"]

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
-from macformer.attention import ATTENTIONS, KERNEL_ATTENTIONS, KERNELS, attention_options
+from macformer.attention import KERNELS, attention_options, attentions, has_kernel
 
 PROFILES = ("smoke", "cpu", "paper")
 ACCELERATORS = ("auto", "cpu", "gpu", "cuda", "mps")
@@ -42,10 +42,11 @@ def _one_of(cfg: DictConfig, key: str, allowed: Sequence) -> None:
 def check_config(cfg: DictConfig, overrides: Sequence[str] = ()) -> None:
     """Raise ConfigError for the first bad setting. `overrides`: the command line's key=value list."""
     from macformer.data.tasks import TASKS, task_spec
+    from macformer.data.variants import datasets_of
 
     _one_of(cfg, "task.name", TASKS)
     _one_of(cfg, "run.profile", PROFILES)
-    _one_of(cfg, "attention.name", ATTENTIONS)
+    _one_of(cfg, "attention.name", attentions())
     name = cfg.attention.name
     options = dict(cfg.attention.options or {})
     allowed = attention_options(name)
@@ -53,13 +54,14 @@ def check_config(cfg: DictConfig, overrides: Sequence[str] = ()) -> None:
     if unknown:
         raise ConfigError(f"attention.options.{unknown[0]} is not an option of attention {name!r}; "
                           f"allowed options: {', '.join(allowed) or '(none)'}")
-    if name in KERNEL_ATTENTIONS:
+    if has_kernel(name):
         _one_of(cfg, "attention.options.kernel", KERNELS)
     else:
         explicit = [o for o in overrides if o.split("=", 1)[0].lstrip("+~") in ("kernel", "kernel.name")]
         if explicit:
             raise ConfigError(f"{explicit[0]!r} conflicts with attention={name}: the kernel group applies "
-                              f"only to attentions with a kernel: {', '.join(KERNEL_ATTENTIONS)}")
+                              f"only to attentions with a kernel: "
+                              f"{', '.join(a for a in attentions() if has_kernel(a))}")
     if "num_features" in options:
         _positive(cfg, "attention.options.num_features")
     if "max_degree" in options:
@@ -89,6 +91,7 @@ def check_config(cfg: DictConfig, overrides: Sequence[str] = ()) -> None:
         raise ConfigError(f"task.eval_every={cfg.task.eval_every} exceeds task.max_steps={steps}: "
                           f"the run would never validate, so it would have no best checkpoint")
     spec = task_spec(cfg.task.name)
+    _one_of(cfg, "data.dataset", datasets_of(cfg.task.name))
     if cfg.data.max_length is not None and cfg.data.max_length > spec.seq_len:
         raise ConfigError(f"data.max_length={cfg.data.max_length} exceeds the length of task "
                           f"{spec.name} ({spec.seq_len}); allowed: 1..{spec.seq_len} or null")

@@ -1,7 +1,8 @@
 """Which runs to skip, resume or start: the run folder is a function of the config.
 
-The folder is `<results>/runs/<profile>/<task>/<label>[-<tag>]/seed<seed>` (conf/train.yaml),
-so running the same configuration again finds its earlier run there:
+The folder is Hydra's output directory, by default
+`<results>/runs/<profile>/<task>/<label>[-<tag>]/seed<seed>` (conf/train.yaml), so running
+the same configuration again finds its earlier run there (macformer.record.earlier_run):
 - a completed summary → skip (unless run.force=true, which starts over);
 - `checkpoints/last.ckpt` (a stopped, interrupted or failed run) → resume from it (unless
   run.resume=false); one that cannot be read is moved aside to last.ckpt.corrupt and the
@@ -22,14 +23,15 @@ from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
-from .checks import ConfigError
-from .summary import COMPLETED, SUMMARY_NAME, read_summary
+from macformer import atomic
+from macformer.record import DONE, IDENTITY_NAME, OTHER_SETTINGS, SUMMARY_NAME, earlier_run
 
-IDENTITY_NAME = "run_identity.json"
+from .checks import ConfigError
+
 # Settings that do not change what is computed.
 NOT_HASHED = {
     "paths", "logger", "callbacks", "debug", "hydra", "kernel",  # kernel: via attention.options
-    "run.force", "run.resume", "run.sweep_id", "run.test", "run.dir", "run.relative_dir",
+    "run.force", "run.resume", "run.sweep_id", "run.test", "run.relative_dir",
     "data.num_workers", "data.data_dir", "generate",
     "trainer.enable_progress_bar", "trainer.log_every_n_steps", "trainer.default_root_dir",
     "trainer.enable_model_summary", "trainer.num_sanity_val_steps",
@@ -70,18 +72,16 @@ class Plan:
 def plan_run(run_dir: Path, cfg_hash: str, resume: bool = True, force: bool = False) -> Plan:
     run_dir = Path(run_dir)
     last = run_dir / "checkpoints" / "last.ckpt"
-    summary = read_summary(run_dir / SUMMARY_NAME)
-    identity = read_summary(run_dir / IDENTITY_NAME)
-    earlier_hash = (summary or {}).get("config_hash") or (identity or {}).get("config_hash")
+    held, summary, earlier_hash = earlier_run(run_dir, cfg_hash)
     if force:
         clear_run(run_dir)
         return Plan("start", message=f"run.force=true: starting {run_dir} afresh")
-    if earlier_hash is not None and earlier_hash != cfg_hash:
+    if held == OTHER_SETTINGS:
         raise ConfigError(
             f"{run_dir} holds a run of a different configuration (config_hash {earlier_hash}, this one "
             f"{cfg_hash}). Set run.tag=NAME to keep both (another folder), or run.force=true to replace it."
         )
-    if summary is not None and summary.get("status") == COMPLETED:
+    if held == DONE:
         return Plan("skip", previous=summary,
                     message=f"{run_dir} already completed (test accuracy {summary.get('test_accuracy')}); "
                             f"skipping it (run.force=true re-runs it)")
@@ -133,8 +133,5 @@ def clear_run(run_dir: Path) -> None:
 
 
 def write_identity(run_dir: Path, cfg_hash: str, settings: dict) -> None:
-    path = Path(run_dir) / IDENTITY_NAME
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"config_hash": cfg_hash, "settings": settings}, indent=2, default=str))
-    tmp.replace(path)
+    atomic.write_text(Path(run_dir) / IDENTITY_NAME,
+                      json.dumps({"config_hash": cfg_hash, "settings": settings}, indent=2, default=str))

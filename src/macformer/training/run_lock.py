@@ -83,7 +83,6 @@ class RunLock:
         message = (f"taking over the stale lock {self.path} (pid {pid} on {their_host}, started "
                    f"{holder.get('start_time')}, is no longer running)")
         log.warning(message)
-        print(message, flush=True)
         self.path.unlink(missing_ok=True)
 
     def release(self) -> None:

@@ -1,17 +1,19 @@
-"""A training loader whose order depends only on (seed, step), so a resumed run sees the same batches.
+"""Training batches whose order depends only on (seed, step), so a resumed run sees the same batches.
 
-Epoch e is the permutation drawn from a generator seeded with (seed, e); under DDP
-each process takes every world_size-th index of it (padded to divide evenly, as
-DistributedSampler does). When a run resumes at global step s, the loader starts at
-epoch s // len and skips s % len batches, so the data after resuming is what the
-uninterrupted run would have seen. Lightning treats the loader as resumable because
-it has `state_dict` / `load_state_dict`.
+`ResumableDataModule` wraps the data layer's LRADataModule and replaces only its
+training loader. Epoch e is the permutation drawn from a generator seeded with
+(seed, e); under DDP each process takes every world_size-th index of it (padded to
+divide evenly, as DistributedSampler does). When a run resumes at global step s, the
+loader starts at epoch s // len and skips s % len batches, so the data after resuming
+is what the uninterrupted run would have seen. Lightning treats the loader as
+resumable because it has `state_dict` / `load_state_dict`.
 """
 
 from __future__ import annotations
 
 import math
 
+import pytorch_lightning as pl
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
@@ -72,3 +74,33 @@ class ResumableLoader:
 
     def load_state_dict(self, state_dict: dict) -> None:
         self._position = int(state_dict.get("global_step", 0))
+
+
+class ResumableDataModule(pl.LightningDataModule):
+    def __init__(self, inner: pl.LightningDataModule, seed: int):
+        super().__init__()
+        self.inner, self.seed = inner, seed
+
+    def prepare_data(self):
+        self.inner.prepare_data()
+
+    def setup(self, stage: str | None = None):
+        self.inner.trainer = self.trainer
+        self.inner.setup(stage)
+
+    def train_dataloader(self):
+        loader = self.inner.train_dataloader()
+        trainer = self.trainer
+        rank, world = (trainer.global_rank, trainer.world_size) if trainer is not None else (0, 1)
+        return ResumableLoader(loader.dataset, loader.batch_size, loader.collate_fn, self.seed,
+                               num_workers=loader.num_workers, rank=rank, world_size=world,
+                               trainer=trainer, pin_memory=loader.pin_memory)
+
+    def val_dataloader(self):
+        return self.inner.val_dataloader()
+
+    def test_dataloader(self):
+        return self.inner.test_dataloader()
+
+    def teardown(self, stage: str | None = None):
+        self.inner.teardown(stage)

@@ -2,16 +2,14 @@
 
 Hydra's basic sweeper runs the cartesian product of the swept values, so
 `attention=softmax,rmfa kernel=exp,inverse` would train softmax twice. `dedupe_jobs`
-drops the kernel override from jobs whose attention has no kernel and keeps the first
-of any identical jobs; the sweeper in hydra_plugins/macformer_sweeper applies it.
+drops the kernel override from jobs whose attention has no kernel (the attention
+registry says which have one) and keeps the first of any identical jobs.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-
-from macformer.attention import KERNEL_ATTENTIONS
 
 KERNEL_KEYS = ("kernel", "kernel.name")
 
@@ -29,11 +27,14 @@ def _attention_of(job: Sequence[str], default_attention: str) -> str:
 
 def dedupe_jobs(jobs: Sequence[Sequence[str]], default_attention: str) -> list[list[str]]:
     """The jobs (lists of key=value overrides), minus kernel overrides that do nothing, minus repeats."""
+    from macformer.attention import attentions, has_kernel
+
+    known = set(attentions())
     seen: set[tuple[str, ...]] = set()
     kept: list[list[str]] = []
     for job in jobs:
         attention = _attention_of(job, default_attention)
-        if attention not in KERNEL_ATTENTIONS:
+        if attention in known and not has_kernel(attention):  # an unknown name fails in its job
             job = [o for o in job if _key(o) not in KERNEL_KEYS]
         key = tuple(job)
         if key not in seen:

@@ -1,0 +1,65 @@
+"""The run config: conf/train.yaml composed as `macformer-train` composes it, and the
+resolvers its files use.
+
+A run writes everything into Hydra's output directory (`hydra.run.dir`; in a multirun
+`hydra.sweep.dir/hydra.sweep.subdir`), which the configs read as `paths.output_dir`.
+`compose_run` gives a script (the reproduce driver, the tests) the same config and the
+same output directory as the command line, without `@hydra.main`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from omegaconf import DictConfig, OmegaConf, open_dict, read_write
+
+CONFIG_DIR = Path(__file__).resolve().parents[2] / "conf"
+
+
+def run_label(attention, protocol: str = "lra") -> str:
+    """The attention's label (macformer.attention.variant_label), then `-<protocol>` unless
+    it is the LRA standard: `rmfa-inverse-causal`, `softmax-authors`."""
+    from macformer.attention import variant_label
+
+    label = variant_label(attention["name"], attention.get("options") or {})
+    return label if protocol in (None, "lra") else f"{label}-{protocol}"
+
+
+def run_suffix(tag) -> str:
+    return "" if tag in (None, "") else f"-{tag}"
+
+
+def register_resolvers() -> None:
+    for name, fn in (("run_label", run_label), ("run_suffix", run_suffix)):
+        OmegaConf.register_new_resolver(name, fn, replace=True)
+
+
+register_resolvers()
+
+
+def compose_run(overrides: Sequence[str] = (), config_dir: str | os.PathLike | None = None,
+                configure_logging: bool = False) -> DictConfig:
+    """conf/train.yaml with `overrides` (Hydra's own, e.g. `hydra.run.dir=X`, included), with
+    Hydra's runtime set as `@hydra.main` sets it, so `paths.output_dir` is the run's folder.
+    `configure_logging`: apply the config's job logging (console), as the command line does."""
+    from hydra import compose, initialize_config_dir
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.core.utils import configure_log
+
+    with initialize_config_dir(str(config_dir or CONFIG_DIR), version_base="1.3"):
+        cfg = compose("train", overrides=list(overrides), return_hydra_config=True)
+    with read_write(cfg.hydra.runtime), open_dict(cfg.hydra.runtime):
+        cfg.hydra.runtime.output_dir = os.path.abspath(str(cfg.hydra.run.dir))
+    HydraConfig.instance().set_config(cfg)
+    if configure_logging:
+        configure_log(cfg.hydra.job_logging, cfg.hydra.verbose)
+    with read_write(cfg), open_dict(cfg):
+        del cfg["hydra"]
+    return cfg
+
+
+def output_dir(cfg: DictConfig) -> Path:
+    """The run's folder: Hydra's output directory."""
+    return Path(cfg.paths.output_dir)
