@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 TORCH_SPEC ?= torch==2.13.0
 PYTEST_ARGS ?=
 
-.PHONY: install test test-all lint clean toy bench data
+.PHONY: install test lint clean toy bench data
 
 install: $(VENV)/.installed
 
@@ -23,9 +23,6 @@ $(VENV)/.installed: pyproject.toml
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
-
-test-all: install
-	$(PY) -m pytest -m "" $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check src tests benchmarks
@@ -101,7 +98,9 @@ clean:
 
 # Train one configuration (or a sweep with ARGS="-m ..."), e.g.
 #   make train ARGS="task=listops attention=rmfa kernel=inverse profile=cpu"
+# The same as `$(VENV)/bin/macformer-train ARGS` (console scripts: macformer-train,
+# macformer-report, macformer-reproduce, macformer-data).
 ARGS ?=
 .PHONY: train
 train: install
-	$(PY) -m macformer.train $(ARGS)
+	$(VENV)/bin/macformer-train $(ARGS)

@@ -257,7 +257,8 @@ def run(overrides: list[str] | tuple[str, ...] = (), config_dir: str | os.PathLi
     return train(cfg, overrides)
 
 
-@hydra.main(config_path="../../conf", config_name="train", version_base="1.3")
+# An absolute path: the console script and `python -m` find conf/ alike.
+@hydra.main(config_path=str(CONFIG_DIR), config_name="train", version_base="1.3")
 def main(cfg: DictConfig) -> float | None:
     from hydra.core.hydra_config import HydraConfig
     from hydra.types import RunMode

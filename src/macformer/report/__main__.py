@@ -1,4 +1,5 @@
-"""`python -m macformer.report --runs results/runs --out results [--profile P] [--format latex]`
+"""`macformer-report --runs results/runs --out results [--profile P] [--format latex]` (or
+`python -m macformer.report ...`)
 writes `<out>/<profile>/` for every profile with runs (or only P)."""
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from .build import ReportError, build_report
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m macformer.report",
+        prog="macformer-report",
         description="Aggregate every run's summary.json into accuracy, efficiency and "
                     "published-comparison tables (Markdown + CSV) and plots (PNG), one "
                     "folder per profile: <out>/<profile>/.")

@@ -26,7 +26,7 @@ from macformer.record import (
     write_summary,
 )
 
-from .progress import Progress, clock
+from .progress import Progress, RunWatch, clock
 from .runner import driver_summary, run_job
 from .sweep import SWEEPS, Job, choose_profile, plan
 
@@ -49,6 +49,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
                         help="how each run is started (default: the profile's)")
     parser.add_argument("--run-timeout", type=float, default=None,
                         help="seconds before a run is stopped and reported failed")
+    parser.add_argument("--progress-every", type=float, default=60.0, metavar="SECONDS",
+                        help="show a training run's step and ETA this often (0: never; default: 60)")
     parser.add_argument("--dry-run", action="store_true", help="list the jobs and exit")
     parser.add_argument("--no-report", action="store_true", help="skip the report at the end")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a run failed")
@@ -96,7 +98,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{job.name}: {state}: python -m macformer.train {' '.join(job.overrides)}")
         return 0
 
-    outcomes, interrupted = sweep_jobs(jobs, missing, sweep.isolation, sweep.run_timeout_s)
+    outcomes, interrupted = sweep_jobs(jobs, missing, sweep.isolation, sweep.run_timeout_s,
+                                       args.progress_every or None)
     report_written = []
     if not args.no_report:
         from macformer.report import ReportError, build_report
@@ -148,10 +151,11 @@ def missing_tasks(data_dir: str, jobs: list[Job]) -> dict[str, str]:
     return out
 
 
-def sweep_jobs(jobs: list[Job], missing: dict[str, str], isolation: str,
-               timeout_s: float | None) -> tuple[list[tuple[Job, dict, str]], bool]:
-    """Run every job in order; return (job, summary, what happened) for each, and whether
-    Ctrl-C stopped the sweep (the report is still written)."""
+def sweep_jobs(jobs: list[Job], missing: dict[str, str], isolation: str, timeout_s: float | None,
+               progress_every_s: float | None = None) -> tuple[list[tuple[Job, dict, str]], bool]:
+    """Run every job in order, showing a training run's step and ETA every `progress_every_s`
+    seconds; return (job, summary, what happened) for each, and whether Ctrl-C stopped the
+    sweep (the report is still written)."""
     progress = Progress([j.task for j in jobs])
     outcomes = []
     print(f"reproduce: {len(jobs)} runs; runs and logs under "
@@ -186,7 +190,8 @@ def sweep_jobs(jobs: list[Job], missing: dict[str, str], isolation: str,
                       "starting it afresh", flush=True)
                 job = replace(job, overrides=(*job.overrides, "run.force=true"))
             print(f"{progress.line()} {job.name}: running", flush=True)
-            summary, seconds = run_job(job, isolation, timeout_s)
+            watch = RunWatch(job.run_dir, lambda job=job: f"{progress.line()} {job.name}:", progress_every_s)
+            summary, seconds = run_job(job, isolation, timeout_s, watch)
             progress.finish(job.task, seconds)
             outcomes.append((job, summary, "ran"))
             print(f"{progress.line()} {job.name}: {summary.get('status')} "

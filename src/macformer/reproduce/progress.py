@@ -1,4 +1,5 @@
-"""Overall progress of a sweep: runs done / total, elapsed time, estimated time left.
+"""Progress of a sweep: runs done / total, elapsed time, estimated time left; and within a
+run, its step and the time it has left (RunWatch), read from the run's progress.json.
 
 The estimate uses the runs trained in this session (runs skipped because they had
 completed before, and tasks whose data is missing, cost nothing): the mean time of
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from pathlib import Path
 
 
 def clock(seconds: float) -> str:
@@ -54,3 +56,38 @@ class Progress:
         left = self.remaining()
         eta = "unknown" if left is None else clock(left)
         return f"[{self.done}/{self.total}] elapsed {clock(self.elapsed)}, remaining ≈ {eta}"
+
+
+def run_progress(run_dir: Path) -> tuple[int, str] | None:
+    """(step, "step 1200/10000 (12%), 3.1 steps/s, run ETA 0:47:12") from the run's
+    progress.json (training/progress_file.py); None before its first step."""
+    from macformer.record import read_json
+
+    state = read_json(Path(run_dir) / "progress.json")
+    if not state or not state.get("max_steps"):
+        return None
+    step, total = int(state["step"]), int(state["max_steps"])
+    rate, eta = state.get("steps_per_second"), state.get("eta_seconds")
+    text = f"step {step}/{total} ({100 * step / total:.0f}%)"
+    if rate:
+        text += f", {rate:.2f} steps/s, run ETA {clock(eta)}" if eta is not None else f", {rate:.2f} steps/s"
+    return step, text
+
+
+class RunWatch:
+    """Called while a run trains: prints its step and ETA when the step moved and at
+    least `every_s` seconds passed since the last line (every_s=None: silent)."""
+
+    def __init__(self, run_dir: Path, prefix, every_s: float | None):
+        self.run_dir, self.prefix, self.every_s = Path(run_dir), prefix, every_s
+        self._last_step, self._last_time = None, time.monotonic()
+        (self.run_dir / "progress.json").unlink(missing_ok=True)  # an earlier attempt's
+
+    def __call__(self) -> None:
+        if self.every_s is None or time.monotonic() - self._last_time < self.every_s:
+            return
+        progress = run_progress(self.run_dir)
+        if progress is None or progress[0] == self._last_step:
+            return
+        self._last_step, self._last_time = progress[0], time.monotonic()
+        print(f"{self.prefix()} {progress[1]}", flush=True)

@@ -21,6 +21,7 @@ import subprocess
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -59,15 +60,17 @@ class SweepInterrupted(KeyboardInterrupt):
         self.summary = summary
 
 
-def run_job(job: Job, isolation: str, timeout_s: float | None) -> tuple[dict, float]:
-    """Run `job`; return its summary (from the run, or written here) and the seconds taken."""
+def run_job(job: Job, isolation: str, timeout_s: float | None,
+            tick: Callable[[], None] = lambda: None) -> tuple[dict, float]:
+    """Run `job`; return its summary (from the run, or written here) and the seconds taken.
+    `tick` is called every few seconds while the run trains (e.g. a RunWatch)."""
     job.run_dir.mkdir(parents=True, exist_ok=True)
     log_path = job.run_dir / LOG_NAME
     before = read_summary(job.run_dir)
     start, t0 = now(), time.monotonic()
     runner = _run_forked if isolation == "fork" else _run_subprocess
     try:
-        exit_info = runner(job, log_path, timeout_s)
+        exit_info = runner(job, log_path, timeout_s, tick)
     except KeyboardInterrupt:
         summary = read_summary(job.run_dir)
         if summary is None or summary == before or summary.get("status") != INTERRUPTED:
@@ -90,13 +93,13 @@ def run_job(job: Job, isolation: str, timeout_s: float | None) -> tuple[dict, fl
     return summary, seconds
 
 
-def _run_forked(job: Job, log_path: Path, timeout_s: float | None) -> str | None:
+def _run_forked(job: Job, log_path: Path, timeout_s: float | None, tick) -> str | None:
     context = multiprocessing.get_context("fork")
     process = context.Process(target=_child, args=(list(job.overrides), str(log_path)),
                               name=f"macformer-{job.name}")
     process.start()
     try:
-        process.join(timeout_s)
+        _wait_ticking(process.join, process.is_alive, timeout_s, tick)
     except KeyboardInterrupt:  # a terminal's Ctrl-C reached the child too: give it time to record it
         _wind_down(process.pid, False, process.join, process.is_alive, already_signalled=True)
         raise
@@ -139,7 +142,7 @@ def _child(overrides: list[str], log_path: str) -> None:
         os._exit(code)
 
 
-def _run_subprocess(job: Job, log_path: Path, timeout_s: float | None) -> str | None:
+def _run_subprocess(job: Job, log_path: Path, timeout_s: float | None, tick) -> str | None:
     command = [sys.executable, "-m", "macformer.train", *job.overrides]
     with open(log_path, "a") as log:
         log.write("$ " + " ".join(command) + "\n")
@@ -147,7 +150,10 @@ def _run_subprocess(job: Job, log_path: Path, timeout_s: float | None) -> str | 
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
                                    start_new_session=True)
         try:
-            code = process.wait(timeout=timeout_s)
+            _wait_ticking(lambda t: _wait(process, t), lambda: process.poll() is None, timeout_s, tick)
+            code = process.poll()
+            if code is None:
+                raise subprocess.TimeoutExpired(command, timeout_s)
         except subprocess.TimeoutExpired:
             _stop(process.pid, group=True)
             try:
@@ -163,6 +169,17 @@ def _run_subprocess(job: Job, log_path: Path, timeout_s: float | None) -> str | 
     if code == CTRL_C_EXIT:  # the run was stopped with SIGINT: so is the sweep
         raise KeyboardInterrupt
     return None if code == 0 else _exit_text(code)
+
+
+def _wait_ticking(wait, alive, timeout_s: float | None, tick, poll_s: float = 1.0) -> None:
+    """wait(≤ poll_s) until the process ends or timeout_s passes, calling tick() between."""
+    deadline = None if timeout_s is None else time.monotonic() + timeout_s
+    while alive():
+        left = None if deadline is None else deadline - time.monotonic()
+        if left is not None and left <= 0:
+            return
+        wait(poll_s if left is None else min(poll_s, left))
+        tick()
 
 
 def _wait(process: subprocess.Popen, timeout: float | None) -> None:
