@@ -6,9 +6,9 @@ import json
 import pytest
 
 from macformer.data.build import build_dataset
+from macformer.data.generate import generate, why_generate
 from macformer.data.prepare import main as prepare_main
 from macformer.data.tasks import DataError
-from macformer.data.generate import generate, why_generate
 from macformer.data.variants import VARIANTS, check_dataset, variant_folder
 
 SIZES = {"n_train": 40, "n_val": 12, "n_test": 12}
