@@ -4,6 +4,7 @@ checkpoints and logs in X; the console scripts are the `python -m` entry points.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,11 +15,9 @@ SCRIPTS = Path(sys.executable).parent
 
 
 def _script(name: str, *args: str, timeout: int = 300) -> subprocess.CompletedProcess:
-    env_python = {"WANDB_MODE": "offline", "HYDRA_FULL_ERROR": "1", "PATH": str(SCRIPTS)}
-    import os
-
+    env = {**os.environ, "WANDB_MODE": "offline", "HYDRA_FULL_ERROR": "1"}
     return subprocess.run([str(SCRIPTS / name), *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=timeout, env={**os.environ, **env_python})
+                          timeout=timeout, env=env)
 
 
 def test_hydra_run_dir_holds_every_output_of_the_run(lra_data, tmp_path):
