@@ -65,9 +65,10 @@ from benchmarks.speed_plots import plot  # noqa: E402
 from macformer.allocator import allocator_label, keep_freed_memory  # noqa: E402
 from macformer.attention import KERNELS, build_attention  # noqa: E402
 
-COLUMNS = ["attention", "kernel", "variant", "seq_len", "batch", "heads", "head_dim",
-           "num_features", "mode", "ms", "ms_min", "ms_max", "repeats", "peak_mb", "threads",
+COLUMNS = ["attention", "kernel", "variant", "form", "seq_len", "batch", "heads", "head_dim",
+           "num_features", "dtype", "mode", "ms", "ms_min", "ms_max", "repeats", "peak_mb", "threads",
            "device"]
+DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 MODES = ("forward", "forward_backward")
 QUADRATIC = ("softmax", "softmax_materialized", "kernelized")
 REFERENCE = "softmax"  # speed-ups are relative to fused SDPA softmax
@@ -80,26 +81,47 @@ class Variant:
     attention: str
     kernel: str = ""
     options: dict = field(default_factory=dict)
+    # "" for the form training uses on this device; else what differs: "causal",
+    # "fused" / "reference" (the feature-map path not picked here), "compiled".
+    form: str = ""
 
     @property
     def quadratic(self) -> bool:
         return self.attention in QUADRATIC
 
 
-def variants(num_features: int, kernels=KERNELS) -> list[Variant]:
+def variants(num_features: int, kernels=KERNELS, device: str = "cpu", compiled: bool = False) -> list[Variant]:
+    """Every attention (rmfa with each kernel, non-causal, on the feature-map path the
+    device picks), then the rmfa-exp forms: causal (Macformer's main row), the other
+    feature-map path, and with `compiled` the fused path under torch.compile."""
     out = [Variant("softmax", "softmax"), Variant("softmax_materialized", "softmax_materialized"),
            Variant("kernelized-exp", "kernelized", "exp", {"kernel": "exp"}),
            Variant("rfa", "rfa", "", {"num_features": num_features, "seed": 0})]
-    out += [Variant(f"rmfa-{k}", "rmfa", k, {"kernel": k, "num_features": num_features, "seed": 0})
-            for k in kernels]
+    rmfa = {"num_features": num_features, "seed": 0}
+    out += [Variant(f"rmfa-{k}", "rmfa", k, {"kernel": k, **rmfa}) for k in kernels]
     out.append(Variant("performer", "performer", "", {"num_features": num_features, "seed": 0}))
+    other = "reference" if torch.device(device).type == "cuda" else "fused"
+    out += [Variant(f"{TARGET_VARIANT}-causal", "rmfa", "exp", {"kernel": "exp", "causal": True, **rmfa},
+                    form="causal"),
+            Variant(f"{TARGET_VARIANT}-{other}", "rmfa", "exp", {"kernel": "exp", "fused": other == "fused",
+                                                                   **rmfa}, form=other)]
+    if compiled:
+        out.append(Variant(f"{TARGET_VARIANT}-compiled", "rmfa", "exp", {"kernel": "exp", "fused": True, **rmfa},
+                           form="compiled"))
     return out
 
 
-def make_inputs(batch, heads, seq_len, head_dim, device, seed=0):
-    """q, k, v [B, H, N, d] (leaf tensors, requires_grad) and a [B, N] padding mask."""
+def build(var: Variant, head_dim: int, heads: int, device) -> torch.nn.Module:
+    module = build_attention(var.attention, head_dim=head_dim, num_heads=heads, **var.options).to(device)
+    # dynamic=None: the first length compiles statically, a second one once with
+    # symbolic lengths, so a sweep over N compiles twice, not once per N.
+    return torch.compile(module) if var.form == "compiled" else module
+
+
+def make_inputs(batch, heads, seq_len, head_dim, device, seed=0, dtype=torch.float32):
+    """q, k, v [B, H, N, d] (leaf tensors of `dtype`, requires_grad) and a [B, N] padding mask."""
     g = torch.Generator().manual_seed(seed)
-    q, k, v = (torch.randn(batch, heads, seq_len, head_dim, generator=g).to(device).requires_grad_()
+    q, k, v = (torch.randn(batch, heads, seq_len, head_dim, generator=g).to(device, dtype).requires_grad_()
                for _ in range(3))
     lengths = torch.randint(seq_len // 2, seq_len + 1, (batch,), generator=g)
     lengths[0] = seq_len  # at least one full sequence, as a padded batch has
@@ -132,22 +154,22 @@ def run(args) -> tuple[pd.DataFrame, list[str]]:
         label += f", allocator: {allocator_label()}"
     memory_limit_mb = args.max_memory_gb * 1024
     rows, skipped = [], []
-    all_variants = variants(args.num_features)
+    all_variants = variants(args.num_features, device=args.device, compiled=args.compile)
+    dtype = DTYPES[args.dtype]
     for shape_index, head_dim in enumerate(args.head_dims):
         shape = (args.batch, args.heads, head_dim)
         chosen = [v for v in all_variants
                   if (not args.variants or v.label in args.variants)
                   and (shape_index == 0 or args.all_kernels_every_shape
                        or not (v.attention == "rmfa" and v.kernel != "exp"))]
-        modules = {v.label: build_attention(v.attention, head_dim=head_dim, num_heads=args.heads,
-                                            **v.options).to(device) for v in chosen}
+        modules = {v.label: build(v, head_dim, args.heads, device) for v in chosen}
         last: dict[tuple[str, str], tuple[int, float, float]] = {}  # (variant, mode) -> N, ms, MB
         dropped: set[str] = set()
         lengths = [n for n in args.lengths if shape_index == 0 or n <= args.large_head_max_len]
         if shape_index == 0:
             lengths += [n for n in args.extra_lengths if n not in lengths]
         for seq_len in lengths:
-            q, k, v, mask = make_inputs(*shape[:2], seq_len, head_dim, device)
+            q, k, v, mask = make_inputs(*shape[:2], seq_len, head_dim, device, dtype=dtype)
             active = []
             for var in chosen:
                 if var.label in dropped:
@@ -188,9 +210,9 @@ def run(args) -> tuple[pd.DataFrame, list[str]]:
                     ms = statistics.median(ts)
                     last[(var.label, mode)] = (seq_len, ms, peaks[var.label])
                     rows.append(dict(attention=var.attention, kernel=var.kernel, variant=var.label,
-                                     seq_len=seq_len, batch=args.batch, heads=args.heads,
+                                     form=var.form, seq_len=seq_len, batch=args.batch, heads=args.heads,
                                      head_dim=head_dim,
-                                     num_features=var.options.get("num_features", 0),
+                                     num_features=var.options.get("num_features", 0), dtype=args.dtype,
                                      mode=mode, ms=ms, ms_min=min(ts), ms_max=max(ts),
                                      repeats=len(ts), peak_mb=peaks[var.label],
                                      threads=torch.get_num_threads(), device=label))
@@ -224,11 +246,18 @@ class Target:
     value: float | None
     bound: str
     passed: bool | None
+    where: str = "any"  # "cpu", "gpu": judged only on that device, else shown as n/a
 
     def row(self):
-        verdict = {True: "PASS", False: "FAIL", None: "n/a (not measured)"}[self.passed]
+        if self.passed is None:
+            verdict = "n/a (not measured)" if self.value is None else f"n/a (a {self.where} target)"
+        else:
+            verdict = "PASS" if self.passed else "FAIL"
         value = "—" if self.value is None else f"{self.value:.2f}"
-        return [self.name, value, self.bound, verdict]
+        return [self.name, self.where, value, self.bound, verdict]
+
+
+TARGET_COLUMNS = ["target", "where", "measured", "bound", "result"]
 
 
 def _lookup(df, variant, seq_len, head_dim, mode="forward_backward", column="ms"):
@@ -238,26 +267,51 @@ def _lookup(df, variant, seq_len, head_dim, mode="forward_backward", column="ms"
 
 
 def targets(df: pd.DataFrame, head_dim: int = 32) -> list[Target]:
-    """Issue 2's speed targets, all from this run's forward+backward rows at head_dim 32."""
+    """The speed targets, all from this run's forward+backward rows at head_dim 32.
+
+    A target marked gpu (cpu) is judged only when the run was on that device; a
+    bf16 target only when the inputs were bf16.
+    """
+    on_gpu = "device" in df and not df.empty and str(df.device.iloc[0]).startswith("cuda")
+    dtype = str(df.dtype.iloc[0]) if "dtype" in df and not df.empty else "float32"
     out = []
 
     def ratio(a, b):
         return None if a is None or b is None or b == 0 else a / b
 
-    for n, need in ((4096, 4.0), (8192, 7.0)):
-        s = ratio(_lookup(df, REFERENCE, n, head_dim), _lookup(df, TARGET_VARIANT, n, head_dim))
-        out.append(Target(f"speed-up of rmfa (exp, ppSBN) over softmax (SDPA) at {n}", s,
-                          f">= {need:g}", None if s is None else s >= need))
+    def add(name, value, bound, ok, where="any", applies=True):
+        judged = applies and value is not None and (where == "any" or (where == "gpu") == on_gpu)
+        out.append(Target(name, value, bound, bool(ok(value)) if judged else None, where))
+
+    rmfa, causal = TARGET_VARIANT, f"{TARGET_VARIANT}-causal"
     lengths = sorted(df[df.head_dim == head_dim].seq_len.unique())
+    for n, need in ((4096, 4.0), (8192, 7.0)):
+        add(f"speed-up of rmfa (exp, ppSBN) over softmax (SDPA) at {n}",
+            ratio(_lookup(df, REFERENCE, n, head_dim), _lookup(df, rmfa, n, head_dim)),
+            f">= {need:g}", lambda v, need=need: v >= need, "cpu")
     for n in [n for n in lengths if n >= 4096] or [4096]:
-        r = ratio(_lookup(df, TARGET_VARIANT, n, head_dim), _lookup(df, "rfa", n, head_dim))
-        out.append(Target(f"time of rmfa / time of rfa (same D) at {n}", r, "<= 1.5",
-                          None if r is None else r <= 1.5))
+        add(f"time of rmfa / time of rfa (same D) at {n}",
+            ratio(_lookup(df, rmfa, n, head_dim), _lookup(df, "rfa", n, head_dim)),
+            "<= 1.5", lambda v: v <= 1.5)
     for column, what in (("ms", "time"), ("peak_mb", "peak memory")):
-        g = ratio(_lookup(df, TARGET_VARIANT, 16384, head_dim, column=column),
-                  _lookup(df, TARGET_VARIANT, 4096, head_dim, column=column))
-        out.append(Target(f"rmfa {what} at 16384 / at 4096 (linear growth: 4)", g,
-                          "in [3.4, 4.6]", None if g is None else 3.4 <= g <= 4.6))
+        add(f"rmfa {what} at 16384 / at 4096 (linear growth: 4)",
+            ratio(_lookup(df, rmfa, 16384, head_dim, column=column), _lookup(df, rmfa, 4096, head_dim, column=column)),
+            "in [3.4, 4.6]", lambda v: 3.4 <= v <= 4.6)
+    for n in [n for n in lengths if 1024 <= n <= 65536] or [1024]:
+        add(f"time of rmfa / time of performer (same D) at {n}",
+            ratio(_lookup(df, rmfa, n, head_dim), _lookup(df, "performer", n, head_dim)),
+            "<= 1.3", lambda v: v <= 1.3, "gpu")
+    for n, need in ((4096, 1.5), (8192, 3.0)):
+        add(f"speed-up of rmfa over softmax (SDPA), bf16 inputs, at {n}",
+            ratio(_lookup(df, REFERENCE, n, head_dim), _lookup(df, rmfa, n, head_dim)),
+            f">= {need:g}", lambda v, need=need: v >= need, "gpu", applies=dtype == "bfloat16")
+    add("time of causal rmfa / non-causal rmfa at 4096",
+        ratio(_lookup(df, causal, 4096, head_dim), _lookup(df, rmfa, 4096, head_dim)),
+        "<= 1.5", lambda v: v <= 1.5, "gpu")
+    add("peak memory of rmfa / softmax's at 4096",
+        ratio(_lookup(df, rmfa, 4096, head_dim, column="peak_mb"),
+              _lookup(df, REFERENCE, 4096, head_dim, column="peak_mb")),
+        "<= 2", lambda v: v <= 2, "gpu")
     return out
 
 
@@ -281,7 +335,7 @@ def _fmt_table(table: pd.DataFrame, fmt: str) -> str:
 
 def write_report(df, skipped, found, out: Path, args) -> str:
     lines = [f"# Attention speed and memory ({df.device.iloc[0]})", "",
-             f"float32, batch {args.batch}, {args.heads} heads, {args.num_features} random features, "
+             f"{args.dtype} inputs, batch {args.batch}, {args.heads} heads, {args.num_features} random features, "
              f"key padding mask (lengths uniform in [N/2, N]); median of {args.repeats} interleaved "
              f"repeats after a warm-up; torch {torch.__version__}. Speed-up = time of softmax "
              "(SDPA) / time of the variant (> 1: faster than softmax). Memory ratio = softmax's "
@@ -298,9 +352,8 @@ def write_report(df, skipped, found, out: Path, args) -> str:
                                              sort=False), ".1f"), "",
                   _fmt_table(sub.pivot_table(index="variant", columns="seq_len", values="peak_mb",
                                              sort=False), ".1f"), ""]
-    lines += ["## Issue 2 targets (forward+backward, head dim 32, same run)", "",
-              pd.DataFrame([t.row() for t in found],
-                           columns=["target", "measured", "bound", "result"]).to_markdown(index=False),
+    lines += ["## Speed targets (forward+backward, head dim 32, same run)", "",
+              pd.DataFrame([t.row() for t in found], columns=TARGET_COLUMNS).to_markdown(index=False),
               "", "## Skipped", ""]
     lines += [f"- {s}" for s in skipped] or ["- nothing"]
     text = "\n".join(lines) + "\n"
@@ -313,6 +366,13 @@ def parse_args(argv=None):
     p.add_argument("--out", type=Path, default=Path("results/bench"))
     p.add_argument("--quick", action="store_true", help="reduced grid (under a minute), for tests")
     p.add_argument("--device", default="cpu")
+    p.add_argument("--dtype", choices=list(DTYPES), default="float32",
+                   help="q, k, v dtype (softmax's SDPA then takes its 16-bit flash kernel on a GPU; "
+                        "the random-feature attentions compute in float32 inside)")
+    p.add_argument("--compile", action="store_true",
+                   help="also time rmfa-exp's fused path under torch.compile (rmfa-exp-compiled)")
+    p.add_argument("--gpu-targets", action="store_true",
+                   help="only what the GPU targets need: batch 32, head dim 32, N = 1K ... 64K")
     p.add_argument("--threads", type=int, default=min(2, os.cpu_count() or 1),
                    help="torch intra-op threads on CPU (default: 2, the cores of the reference "
                         "machine; use 1 when other jobs share the cores)")
@@ -348,6 +408,12 @@ def parse_args(argv=None):
     if args.targets:
         args.lengths, args.head_dims, args.extra_lengths = [4096, 8192, 16384], [32], []
         args.variants = [REFERENCE, "rfa", TARGET_VARIANT]
+    if args.gpu_targets:
+        args.lengths, args.head_dims, args.batch = [1024, 2048, 4096, 8192, 16384], [32], 32
+        args.extra_lengths = [32768, 65536]
+        args.variants = [REFERENCE, "rfa", "performer", TARGET_VARIANT, f"{TARGET_VARIANT}-causal",
+                         f"{TARGET_VARIANT}-reference"] + ([f"{TARGET_VARIANT}-compiled"] if args.compile else [])
+        args.extra_variants = [v for v in args.variants if v != REFERENCE]
     if args.max_memory_gb is None:
         if args.device.startswith("cuda"):
             total = torch.cuda.get_device_properties(torch.device(args.device)).total_memory
@@ -366,8 +432,7 @@ def main(argv=None) -> pd.DataFrame:
     plot(df, "peak_mb", "peak memory of the call (MiB)", args.out / "attention_speed_memory.png")
     found = targets(df)
     write_report(df, skipped, found, args.out, args)
-    print(pd.DataFrame([t.row() for t in found],
-                       columns=["target", "measured", "bound", "result"]).to_markdown(index=False))
+    print(pd.DataFrame([t.row() for t in found], columns=TARGET_COLUMNS).to_markdown(index=False))
     for s in skipped:
         print("skipped:", s)
     print(f"wrote {args.out}/attention_speed.csv, .md and two plots ({df.device.iloc[0]})")

@@ -5,12 +5,14 @@ line style names the attention's family, which holds for time and memory alike:
 solid = exact attention, dashed = random-feature attention. The kernels of a
 random-feature attention (rmfa's) only set the coefficients of its features, so they
 cost the same: they are drawn as one line (the median over kernels) with a band for
-their measured spread, not as lines on top of each other.
+their measured spread, not as lines on top of each other. Forms of rmfa-exp keep its
+colour: dotted and hollow is the non-causal form (the module's default, which the
+kernel rows use), dashed the causal one, dash-dot-dot another feature-map path.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import matplotlib
@@ -22,7 +24,8 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator  # noqa: 
 
 from macformer.report.style import STYLE, look, random_features  # noqa: E402
 
-FAMILY_NOTE = "solid: exact attention · dashed: random-feature attention"
+FAMILY_NOTE = ("solid: exact attention · dashed: random-feature attention · dotted: non-causal form · "
+               "dash-dot-dot: another path (× reference, X fused, * compiled)")
 
 
 @dataclass
@@ -31,20 +34,40 @@ class Line:
     attention: str
     kernel: str | None
     points: pd.DataFrame  # seq_len, value, low, high (low/high: spread over merged kernels)
+    form: str = ""  # "" or the benchmark's form of the variant (causal, fused, reference, compiled)
+
+
+# Forms of one variant (same colour): a marker of their own, since "other" sets one line style.
+_FORM_MARKERS = {"fused": "X", "reference": "x", "compiled": "*"}
+
+
+def line_style(line: Line):
+    """The look of a line: the variant's, in the form measured. The benchmark's rmfa
+    rows are the module's default, non-causal form unless the form says causal."""
+    if line.attention != "rmfa":
+        return look(line.attention, line.kernel, other=bool(line.form))
+    style = look(line.attention, line.kernel, causal=line.form == "causal",
+                 other=line.form not in ("", "causal"))
+    return replace(style, marker=_FORM_MARKERS.get(line.form, style.marker))
 
 
 def lines(panel: pd.DataFrame, column: str) -> list[Line]:
     """One line per variant of one panel's rows, in the order measured; the kernels of a
-    random-feature attention merged into one."""
+    random-feature attention merged into one; each other form of a variant its own line."""
     out = []
-    for attention, rows in panel.groupby("attention", sort=False):
+    forms = panel.form.fillna("") if "form" in panel else pd.Series("", index=panel.index)
+    for variant, rows in panel[forms != ""].groupby("variant", sort=False):
+        points = rows.set_index("seq_len")[column].sort_index()
+        out.append(Line(variant, rows.attention.iloc[0], rows.kernel.iloc[0] or None, pd.DataFrame(
+            {"value": points, "low": points, "high": points}).reset_index(), rows.form.iloc[0]))
+    for attention, rows in panel[forms == ""].groupby("attention", sort=False):
         kernels = [k for k in dict.fromkeys(rows.kernel) if isinstance(k, str) and k]
         if random_features(attention) and len(kernels) > 1:
             by_n = rows.groupby("seq_len")[column]
             points = pd.DataFrame({"value": by_n.median(), "low": by_n.min(), "high": by_n.max()})
             label = (f"{attention}, any of its {len(kernels)} kernels ({', '.join(kernels)}): "
                      "same cost, one line\n(median; band: their measured spread)")
-            out.append(Line(label, attention, kernels[0], points.reset_index()))
+            out.insert(0, Line(label, attention, kernels[0], points.reset_index()))
             continue
         for variant, part in rows.groupby("variant", sort=False):
             kernel = part.kernel.iloc[0] if isinstance(part.kernel.iloc[0], str) else None
@@ -72,7 +95,7 @@ def figure(df: pd.DataFrame, column: str, ylabel: str):
                 ax = axes[i][j]
                 panel = df[(df.head_dim == hd) & (df["mode"] == mode)]
                 for line in lines(panel, column):
-                    style = look(line.attention, line.kernel)
+                    style = line_style(line)
                     p = line.points.sort_values("seq_len")
                     (drawn,) = ax.plot(p.seq_len, p.value.clip(lower=1e-3), markersize=4,
                                        linewidth=1.4, label=line.label, **style.line())

@@ -16,6 +16,9 @@ def test_csv_has_the_documented_columns_and_every_variant(speed_run):
     assert required <= set(df.columns) and list(df.columns) == COLUMNS
     first = df[df.head_dim == df.head_dim.min()]
     assert set(first.variant) == {v.label for v in variants(128)}
+    assert {"rmfa-exp-causal", "rmfa-exp-fused"} <= set(df.variant)  # the forms, beside the kernels
+    assert set(df[df.form.isna()].attention) == {v.attention for v in variants(128)}
+    assert (df.dtype == "float32").all()
     assert set(df[df.attention == "rmfa"].kernel) == set(KERNELS)
     assert set(df["mode"]) == set(MODES)
     assert (df.ms > 0).all() and (df.peak_mb >= 0).all()
@@ -29,7 +32,7 @@ def test_plots_and_report_are_written(speed_run):
         data = (out / name).read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
     text = (out / "attention_speed.md").read_text()
-    assert "Speed-up over softmax" in text and "Issue 2 targets" in text
+    assert "Speed-up over softmax" in text and "Speed targets" in text
 
 
 def test_quadratic_memory_shows_in_the_measurement(speed_run):
@@ -78,3 +81,37 @@ def test_targets_pass_fail_logic():
     assert found["rmfa peak memory at 16384 / at 4096 (linear growth: 4)"].passed is True
     missing = targets(_rows({("rmfa-exp", 512): 1.0}))
     assert all(t.passed is None for t in missing)
+
+
+def _gpu_rows(values, dtype="bfloat16"):
+    df = _rows(values)
+    df["device"], df["dtype"] = "cuda: NVIDIA H200", dtype
+    return df
+
+
+def test_gpu_targets_are_judged_on_a_gpu_only_and_bf16_targets_on_bf16_only():
+    values = {("softmax", 4096): 30.0, ("rmfa-exp", 4096): 10.0, ("performer", 4096): 8.0,
+              ("rmfa-exp-causal", 4096): 14.0, ("softmax", 8192): 100.0, ("rmfa-exp", 8192): 40.0,
+              ("performer", 8192): 20.0}
+    gpu = {t.name: t for t in targets(_gpu_rows(values))}
+    assert gpu["time of rmfa / time of performer (same D) at 4096"].passed is True  # 1.25
+    assert gpu["time of rmfa / time of performer (same D) at 8192"].passed is False  # 2.0
+    assert gpu["speed-up of rmfa over softmax (SDPA), bf16 inputs, at 4096"].passed is True  # 3.0
+    assert gpu["speed-up of rmfa over softmax (SDPA), bf16 inputs, at 8192"].passed is False  # 2.5
+    assert gpu["time of causal rmfa / non-causal rmfa at 4096"].passed is True  # 1.4
+    assert gpu["peak memory of rmfa / softmax's at 4096"].passed is True  # peak_mb = ms here: 0.33
+    fp32 = {t.name: t for t in targets(_gpu_rows(values, "float32"))}
+    assert fp32["speed-up of rmfa over softmax (SDPA), bf16 inputs, at 4096"].passed is None
+    cpu = {t.name: t for t in targets(_rows(values))}
+    row = cpu["time of rmfa / time of performer (same D) at 4096"]
+    assert row.passed is None and row.value == 1.25 and row.row()[-1] == "n/a (a gpu target)"
+    assert cpu["speed-up of rmfa (exp, ppSBN) over softmax (SDPA) at 4096"].passed is False  # 3 < 4
+
+
+def test_variants_name_the_forms_and_the_path_a_device_does_not_pick():
+    cpu = {v.label: v for v in variants(64)}
+    gpu = {v.label: v for v in variants(64, device="cuda", compiled=True)}
+    assert cpu["rmfa-exp-fused"].options["fused"] is True and "rmfa-exp-reference" not in cpu
+    assert gpu["rmfa-exp-reference"].options["fused"] is False and "rmfa-exp-fused" not in gpu
+    assert gpu["rmfa-exp-compiled"].form == "compiled" and "rmfa-exp-compiled" not in cpu
+    assert cpu["rmfa-exp-causal"].options["causal"] is True

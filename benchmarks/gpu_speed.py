@@ -1,0 +1,129 @@
+"""The GPU speed check in one command: the attention table and the training table.
+
+    make gpu-speed                    # = python benchmarks/gpu_speed.py --out results/gpu-speed
+    python benchmarks/gpu_speed.py --device cpu --quick --out /tmp/gpu-speed   # the script itself, on a CPU
+
+1. `attention_speed.py --gpu-targets --dtype bfloat16 --compile`: softmax (SDPA, its
+   16-bit flash kernel), rfa, performer, rmfa-exp (non-causal), rmfa-exp-causal,
+   rmfa-exp-reference (the eager grouped feature map) and rmfa-exp-compiled (the
+   fused path under torch.compile) at batch 32, 2 heads, head dim 32, N = 1K ... 64K,
+   forward + backward, median of interleaved repeats.
+2. `training_throughput.py` at N = 2048 (ListOps) and 4096 (Text's length): the
+   ListOps model's training tokens/s per attention, 16-bit mixed precision.
+
+Writes <out>/gpu_speed.md (both tables and every target, PASS/FAIL), the attention
+benchmark's csv/md/plots and training.json; prints the tables. About 3 minutes on one
+H100/H200 (torch.compile takes most of it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import pandas as pd  # noqa: E402
+import torch  # noqa: E402
+
+from benchmarks import attention_speed, training_throughput  # noqa: E402
+
+TRAINING_LABELS = ("softmax", "rfa", "performer", "rmfa", "rmfa-causal")
+# (length, least rmfa / softmax training tokens/s)
+TRAINING_TARGETS = ((2048, 1.0), (4096, 1.5))
+
+
+def attention_args(args) -> list[str]:
+    out = ["--device", args.device, "--dtype", args.dtype, "--out", str(args.out), "--verbose"]
+    if args.quick:  # the same variants at toy sizes, to check the script on a CPU
+        variants = ["softmax", "rfa", "performer", "rmfa-exp", "rmfa-exp-causal"]
+        return out + ["--lengths", "128", "256", "--extra-lengths", "512", "--head-dims", "32", "--batch", "2",
+                      "--repeats", "2", "--variants", *variants, "--extra-variants", *variants[1:]]
+    return out + ["--gpu-targets"] + ([] if args.no_compile else ["--compile"])
+
+
+def training_rows(args) -> list[dict]:
+    lengths = (128,) if args.quick else tuple(n for n, _ in TRAINING_TARGETS)
+    batch, steps, skip = (2, 3, 1) if args.quick else (32, 12, 4)
+    rows = []
+    for length in lengths:
+        for label in TRAINING_LABELS:
+            print(f"training throughput: {label}, N = {length}", flush=True)
+            rows.append(training_throughput.measure(label, length, batch, steps, skip))
+    return rows
+
+
+def training_table(rows: list[dict]) -> pd.DataFrame:
+    df = pd.DataFrame(rows)
+    base = df[df.attention == "softmax"].set_index("length").train_tokens_per_second
+    df["x_softmax"] = df.train_tokens_per_second / df.length.map(base)
+    table = pd.DataFrame(index=list(dict.fromkeys(df.attention)))
+    for length, part in df.groupby("length"):
+        part = part.set_index("attention")
+        table[f"tokens/s, N = {length}"] = part.train_tokens_per_second.round(0)
+        table[f"× softmax, N = {length}"] = part.x_softmax.round(2)
+        table[f"peak MiB, N = {length}"] = part.peak_memory_mb.round(0)
+    return table
+
+
+def training_targets(rows: list[dict], on_gpu: bool) -> list[list[str]]:
+    df = pd.DataFrame(rows).set_index(["attention", "length"]).train_tokens_per_second
+    out = []
+    for length, need in TRAINING_TARGETS:
+        for label in ("rmfa", "rmfa-causal"):
+            try:
+                value = df[(label, length)] / df[("softmax", length)]
+            except KeyError:
+                out.append([f"training tokens/s, {label} / softmax, N = {length}", "gpu", "—", f">= {need:g}",
+                            "n/a (not measured)"])
+                continue
+            verdict = ("PASS" if value >= need else "FAIL") if on_gpu else "n/a (a gpu target)"
+            out.append([f"training tokens/s, {label} / softmax, N = {length}", "gpu", f"{value:.2f}",
+                        f">= {need:g}", verdict])
+    return out
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=Path("results/gpu-speed"))
+    parser.add_argument("--device", default="cuda")
+    parser.add_argument("--dtype", default="bfloat16", choices=list(attention_speed.DTYPES))
+    parser.add_argument("--no-compile", action="store_true", help="leave out rmfa-exp-compiled (saves ~2 min)")
+    parser.add_argument("--quick", action="store_true", help="toy sizes (checks the script on a CPU)")
+    args = parser.parse_args(argv)
+    if args.device.startswith("cuda") and not torch.cuda.is_available():
+        parser.error("--device cuda, but torch sees no CUDA device (use --device cpu --quick to try the script)")
+    started = time.perf_counter()
+    args.out.mkdir(parents=True, exist_ok=True)
+    df = attention_speed.main(attention_args(args))
+    rows = training_rows(args)
+    (args.out / "training.json").write_text(json.dumps(rows, indent=2))
+    on_gpu = args.device.startswith("cuda")
+    attention_targets = [t.row() for t in attention_speed.targets(df)]
+    targets = pd.DataFrame(attention_targets + training_targets(rows, on_gpu),
+                           columns=attention_speed.TARGET_COLUMNS)
+    time_table = df[(df["mode"] == "forward_backward") & (df.head_dim == 32)].pivot_table(
+        index="variant", columns="seq_len", values="ms", sort=False)
+    memory_table = df[(df["mode"] == "forward_backward") & (df.head_dim == 32)].pivot_table(
+        index="variant", columns="seq_len", values="peak_mb", sort=False)
+    shape = f"batch {df.batch.iloc[0]}, {df.heads.iloc[0]} heads, head dim 32, D = {df.num_features.max()}"
+    text = "\n".join([
+        f"# GPU speed check ({df.device.iloc[0]}, {args.dtype} attention inputs)", "",
+        f"## Attention, forward + backward, ms ({shape})", "",
+        time_table.round(2).to_markdown(), "",
+        "## Attention, forward + backward, peak MiB", "", memory_table.round(1).to_markdown(), "",
+        "## Training the ListOps model: tokens/s and × softmax", "",
+        training_table(rows).to_markdown(), "",
+        "## Targets", "", targets.to_markdown(index=False), "",
+        f"Wall time of this check: {time.perf_counter() - started:.0f} s.", ""])
+    (args.out / "gpu_speed.md").write_text(text)
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
