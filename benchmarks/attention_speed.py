@@ -106,8 +106,9 @@ def variants(num_features: int, kernels=KERNELS, device: str = "cpu", compiled: 
             Variant(f"{TARGET_VARIANT}-{other}", "rmfa", "exp", {"kernel": "exp", "fused": other == "fused",
                                                                    **rmfa}, form=other)]
     if compiled:
-        out.append(Variant(f"{TARGET_VARIANT}-compiled", "rmfa", "exp", {"kernel": "exp", "fused": True, **rmfa},
-                           form="compiled"))
+        # Unchunked (chunk_mb=0): the chunked form's Python loop over chunks would break the graph.
+        out.append(Variant(f"{TARGET_VARIANT}-compiled", "rmfa", "exp",
+                           {"kernel": "exp", "fused": True, "chunk_mb": 0, **rmfa}, form="compiled"))
     return out
 
 

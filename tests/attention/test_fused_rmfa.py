@@ -47,10 +47,10 @@ def test_slot_layout_uses_every_column_once_and_prefixes_shrink():
     assert [int((degrees > i).sum()) for i in range(len(counts))] == list(counts)
 
 
-def make_pair(kernel, causal, **options):
+def make_pair(kernel, causal, chunk_mb=64.0, **options):
     """(fused, reference): the same draw and parameters, two paths."""
     fused = build_attention("rmfa", head_dim=16, num_heads=2, kernel=kernel, causal=causal, seed=0,
-                            fused=True, **options)
+                            fused=True, chunk_mb=chunk_mb, **options)
     reference = build_attention("rmfa", head_dim=16, num_heads=2, kernel=kernel, causal=causal, seed=0,
                                 fused=False, **options)
     with torch.no_grad():
@@ -63,15 +63,19 @@ def make_pair(kernel, causal, **options):
 TOLERANCE = {torch.float32: 2e-5, torch.bfloat16: 1e-2, torch.float16: 2e-3}
 
 
+# chunk_mb: 64 keeps these small inputs in one chunk (features kept for the backward);
+# 1e-6 forces 64-token chunks (features recomputed, state carried across chunks).
 @pytest.mark.parametrize("kernel", KERNELS)
 @pytest.mark.parametrize("causal", [False, True], ids=["noncausal", "causal"])
 @pytest.mark.parametrize("dtype", list(TOLERANCE), ids=str)
-def test_fused_rmfa_equals_the_reference_forward_and_backward(kernel, causal, dtype):
-    fused, reference = make_pair(kernel, causal)
+@pytest.mark.parametrize("chunk_mb", [64.0, 1e-6], ids=["whole", "chunked"])
+def test_fused_rmfa_equals_the_reference_forward_and_backward(kernel, causal, dtype, chunk_mb):
+    fused, reference = make_pair(kernel, causal, chunk_mb=chunk_mb)
     g = torch.Generator().manual_seed(4)
-    q, k, v = (torch.randn(2, 2, 70, 16, generator=g).to(dtype).requires_grad_() for _ in range(3))
-    mask = torch.ones(2, 70, dtype=torch.bool)
-    mask[1, 41:] = False  # padding, and a length that is no multiple of the causal chunk
+    n = 150  # three chunks of 64 when chunked, the last one partial
+    q, k, v = (torch.randn(2, 2, n, 16, generator=g).to(dtype).requires_grad_() for _ in range(3))
+    mask = torch.ones(2, n, dtype=torch.bool)
+    mask[1, 97:] = False  # padding, and a length that is no multiple of the causal chunk
     out_fused, out_reference = fused(q, k, v, mask), reference(q, k, v, mask)
     assert out_fused.dtype == dtype
     tol = TOLERANCE[dtype]
@@ -102,3 +106,12 @@ def test_auto_picks_the_reference_on_a_cpu():
     feats = RandomMaclaurinFeatures(8, 16, seed=0)
     assert feats.fused is None and not feats.uses_fused(torch.zeros(1, 8))
     assert RandomMaclaurinFeatures(8, 16, seed=0, fused=True).uses_fused(torch.zeros(1, 8))
+
+
+def test_chunk_size_follows_the_memory_budget():
+    attention = build_attention("rmfa", head_dim=32, num_heads=2, seed=0, fused=True, chunk_mb=32.0)
+    q = torch.zeros(32, 2, 8192, 32)
+    width = 128 + attention.features.weights.shape[1]  # D + Σ N_j floats per token and head
+    chunk = attention._chunk_tokens(q)
+    assert chunk % 64 == 0 and 32 * 2 * chunk * width * 4 <= 32 * 2**20 < 32 * 2 * (chunk + 64) * width * 4
+    assert build_attention("rmfa", head_dim=32, num_heads=2, seed=0, chunk_mb=0)._chunk_tokens(q) == 8192

@@ -38,19 +38,24 @@ def linear_attention(
     """
     if isinstance(phi_q, torch.Tensor):
         phi_q, phi_k = (phi_q,), (phi_k,)
-    # Append a ones column so one product gives numerator and denominator together.
-    v1 = F.pad(v, (0, 1), value=1.0)  # [B, H, N, d + 1]
-    if key_padding_mask is not None:
-        # Padding keys contribute nothing: zeroing their row of [v, 1] removes them
-        # from Σ φ(k_j) v_jᵀ and Σ φ(k_j) alike (cheaper than zeroing φ(k_j)).
-        v1 = v1 * key_padding_mask[:, None, :, None].to(v1.dtype)  # [B, 1, N, 1] broadcast
+    v1 = values_with_ones(v, key_padding_mask)
     if causal:
-        out1 = _causal(torch.cat(phi_q, -1), torch.cat(phi_k, -1), v1, chunk_size)
+        out1 = causal_prefix(torch.cat(phi_q, -1), torch.cat(phi_k, -1), v1, chunk_size)
     else:
         out1 = sum(q_b @ (k_b.transpose(-2, -1) @ v1)  # [B, H, N, D_b] @ [B, H, D_b, d + 1]
                    for q_b, k_b in zip(phi_q, phi_k, strict=True))  # [B, H, N, d + 1]
     num, den = out1[..., :-1], out1[..., -1:]
     return num / clamp_denominator(den, denominator_floor)
+
+
+def values_with_ones(v: torch.Tensor, key_padding_mask: torch.Tensor | None) -> torch.Tensor:
+    """[v, 1] [B, H, N, d + 1], zero on padding keys: one product then gives numerator and
+    denominator together, and zeroing a padding key's row removes it from Σ φ(k_j) v_jᵀ
+    and Σ φ(k_j) alike (cheaper than zeroing φ(k_j))."""
+    v1 = F.pad(v, (0, 1), value=1.0)
+    if key_padding_mask is not None:
+        v1 = v1 * key_padding_mask[:, None, :, None].to(v1.dtype)  # [B, 1, N, 1] broadcast
+    return v1
 
 
 def clamp_denominator(den: torch.Tensor, floor: float | torch.Tensor) -> torch.Tensor:
@@ -100,7 +105,7 @@ def to_dtype_saturating(out: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
     return out.to(dtype)
 
 
-def _causal(phi_q: torch.Tensor, phi_k: torch.Tensor, v1: torch.Tensor, chunk: int) -> torch.Tensor:
+def causal_prefix(phi_q: torch.Tensor, phi_k: torch.Tensor, v1: torch.Tensor, chunk: int = 64) -> torch.Tensor:
     """Prefix-sum form Σ_{j ≤ i}, in chunks: O(N·C·D) within chunks, O(N·D·d) across.
 
     Materialising Σ_{j ≤ i} φ(k_j) v_jᵀ for every i (as the authors' code did) needs

@@ -17,11 +17,13 @@ import torch
 from torch import nn
 
 from .kernels import check_kernel
+from .lean_linear_attention import lean_linear_attention
 from .linear_attention import (
     at_least_float32,
     linear_attention,
     linear_attention_weights,
     to_dtype_saturating,
+    values_with_ones,
 )
 from .ppsbn import PostScale
 from .random_maclaurin import RandomMaclaurinFeatures
@@ -34,10 +36,10 @@ class RandomMaclaurinFeatureAttention(nn.Module):
     def __init__(self, head_dim: int, num_heads: int, kernel: str = "exp", num_features: int = 128,
                  max_degree: int = 20, ppsbn: bool = True, causal: bool = False, seed: int | None = None,
                  ppsbn_power: bool = False, denominator_floor: float = 1.0, shared_gamma: bool = False,
-                 importance_weights: bool = True, fused: bool | None = None):
+                 importance_weights: bool = True, fused: bool | None = None, chunk_mb: float = 32.0):
         super().__init__()
         self.kernel, self.ppsbn, self.causal = check_kernel(kernel), ppsbn, causal
-        self.denominator_floor = denominator_floor
+        self.denominator_floor, self.chunk_mb = denominator_floor, chunk_mb
         self.features = RandomMaclaurinFeatures(head_dim, num_features, kernel, max_degree, seed=seed,
                                                 importance_weights=importance_weights, fused=fused)
         self.post_scale = (PostScale(num_heads, head_dim, power=ppsbn_power, shared=shared_gamma)
@@ -57,17 +59,33 @@ class RandomMaclaurinFeatureAttention(nn.Module):
         with torch.autocast(device_type=q.device.type, enabled=False):
             q, k, v = at_least_float32(q, k, v)
             q, k = self._scaled(q, k, key_padding_mask)
-            if self.features.uses_fused(q):
+            if not self.features.uses_fused(q):
+                out = linear_attention(self.features.blocks(q), self.features.blocks(k), v, key_padding_mask,
+                                       causal=self.causal, denominator_floor=self.denominator_floor)
+            elif (chunk := self._chunk_tokens(q)) < q.shape[-2]:
+                out = lean_linear_attention(q, k, values_with_ones(v, key_padding_mask),
+                                            self.features.forward_fused, self.causal,
+                                            self.denominator_floor, chunk)
+            else:
                 # q and k through the feature map together: one projection, one set of products.
                 phi = self.features(torch.stack((q, k)))  # [2, B, H, N, D]
-                phi_q, phi_k = phi[0], phi[1]
-            else:
-                phi_q, phi_k = self.features.blocks(q), self.features.blocks(k)
-            out = linear_attention(phi_q, phi_k, v, key_padding_mask,
-                                   causal=self.causal, denominator_floor=self.denominator_floor)
+                out = linear_attention(phi[0], phi[1], v, key_padding_mask,
+                                       causal=self.causal, denominator_floor=self.denominator_floor)
             if self.post_scale is not None:
                 out = self.post_scale(out)
         return to_dtype_saturating(out, dtype)
+
+    def _chunk_tokens(self, q: torch.Tensor) -> int:
+        """Tokens per chunk on the fused path: the features and projection of one chunk
+        of q or k ([B, H, chunk, D + Σ N_j] floats) fit in `chunk_mb` MiB. A sequence
+        within one chunk keeps its features for the backward (fewest launches); a longer
+        one runs chunk by chunk and recomputes them (memory follows the chunk, not N).
+        chunk_mb = 0 never chunks."""
+        if self.chunk_mb <= 0:
+            return q.shape[-2]
+        width = self.features.num_features + self.features.weights.shape[1]
+        per_token = q.shape[0] * q.shape[1] * width * q.element_size()
+        return max(64, int(self.chunk_mb * 2**20 // per_token) // 64 * 64)  # whole causal blocks
 
     def attention_weights(self, q, k, key_padding_mask=None):
         """[B, H, N, N]: the weights the forward applies to v (for diagnostics)."""
