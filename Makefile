@@ -104,3 +104,11 @@ ARGS ?=
 .PHONY: train
 train: install
 	$(VENV)/bin/macformer-train $(ARGS)
+
+# On one GPU, in ~3 minutes: the attention speed table (bf16 inputs, N = 1K ... 64K, the
+# fused, reference and compiled rmfa paths) and the ListOps training-throughput table at
+# N = 2048 and 4096, with every speed target as PASS/FAIL, in results/gpu-speed/.
+.PHONY: gpu-speed
+GPU_SPEED_ARGS ?=
+gpu-speed: install
+	$(PY) benchmarks/gpu_speed.py --out results/gpu-speed $(GPU_SPEED_ARGS)
