@@ -131,8 +131,8 @@ def train(cfg: DictConfig, overrides: list[str] | tuple[str, ...] = ()) -> dict:
         if not worker:
             path = write_summary(run_dir, summary)
             log.info(f"{summary['status']}: {path}")
-            if summary["status"] in (STOPPED, INTERRUPTED):
-                log.warning(f"{summary['status']}: {summary['error']}")
+            if summary["status"] in (STOPPED, INTERRUPTED):  # the command line's last word
+                print(f"{summary['status']}: {summary['error']}", file=sys.stderr, flush=True)
             run_log.close()
             lock.release()
     return summary

@@ -15,6 +15,7 @@ rebuilt with a warning. A build that yields no rows is refused, not cached.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import logging
@@ -155,7 +156,14 @@ def _build(folder: Path, plan: BuildPlan, progress: bool):
             "sha256": {name: file_checksum(tmp / name) for name in names}}
     (tmp / INFO_FILE).write_text(json.dumps(info, indent=1) + "\n")
     shutil.rmtree(folder, ignore_errors=True)
-    os.replace(tmp, folder)
+    try:
+        os.replace(tmp, folder)
+    except OSError as error:
+        # A parallel job (e.g. a joblib sweep) put the same build (same key) there first: use it.
+        if error.errno not in (errno.ENOTEMPTY, errno.EEXIST) or not (folder / INFO_FILE).is_file():
+            raise
+        shutil.rmtree(tmp, ignore_errors=True)
+        return
     for name in names:  # just hashed: no need to hash again in this process
         stat = (folder / name).stat()
         _verified[str(folder / name)] = (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)
