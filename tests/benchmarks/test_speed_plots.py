@@ -55,12 +55,31 @@ def test_the_kernels_of_rmfa_are_one_line_and_kernelized_ones_stay_apart(speed_a
 
 
 def test_line_style_names_the_family_in_time_and_memory_alike(speed_axes):
+    # solid: exact; dashed: random features; rmfa's kernel rows are the module's
+    # default, non-causal form, so their merged line is dotted, in both panels.
     for ax in speed_axes:
         for line in ax.get_lines():
             attention = line.get_label().split(",")[0].split("-")[0]
-            dashed = line.get_linestyle() == "--"
-            assert dashed == (attention in RANDOM_FEATURES), line.get_label()
+            expected = ":" if attention == "rmfa" else "--" if attention in RANDOM_FEATURES else "-"
+            assert line.get_linestyle() == expected, line.get_label()
     assert "dashed: random-feature attention" in speed_axes[0].figure.get_suptitle()
+
+
+def test_forms_of_rmfa_exp_are_lines_of_their_own_in_rmfa_exp_s_colour():
+    rows = fake_speed_rows()
+    forms = rows[rows.variant == "rmfa-exp"].copy()
+    extra = [forms.assign(variant=f"rmfa-exp-{form}", form=form) for form in ("causal", "reference")]
+    fig = speed_plots.figure(pd.concat([rows.assign(form=""), *extra]), "ms", "time (ms)")
+    try:
+        drawn = {line.get_label(): line for line in fig.axes[0].get_lines()}
+        merged = next(line for label, line in drawn.items() if label.startswith("rmfa,"))
+        causal, reference = drawn["rmfa-exp-causal"], drawn["rmfa-exp-reference"]
+        assert causal.get_color() == reference.get_color() == variant_style(_report_variant("rmfa", "exp")).color
+        assert causal.get_linestyle() == "--" and merged.get_linestyle() == ":"
+        assert reference.get_marker() != causal.get_marker()
+        assert "same cost" in merged.get_label()  # the forms are not merged into the kernels' line
+    finally:
+        plt.close(fig)
 
 
 def test_a_variant_has_the_report_s_colour_and_marker_in_the_speed_plot(speed_axes):
