@@ -96,3 +96,33 @@ def test_grad_scaler_skipping_every_step_fails_the_run():
     with pytest.raises(TrainingDiverged, match=r"GradScaler skipped 21 steps in a row .* at step \d+") as failure:
         trainer.fit(_Overflow(good=5), data)
     assert failure.value.reason == "skipped_steps" and health.skips.skipped >= 21
+
+
+class _NanFrom(pl.LightningModule):
+    """A loss that turns NaN from optimiser step `bad` on."""
+
+    def __init__(self, bad: int):
+        super().__init__()
+        self.layer, self.bad = torch.nn.Linear(4, 1), bad
+
+    def training_step(self, batch, batch_idx):
+        loss = self.layer(batch[0]).mean()
+        return loss * math.nan if self.global_step >= self.bad else loss
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=1e-3)
+
+
+@pytest.mark.parametrize("check_every", [1, 5, 50])
+def test_a_deferred_check_names_the_step_the_loss_went_non_finite(check_every):
+    # check_every > 1 is what a GPU run does (no host sync per step); the failure still
+    # names the first bad step, and training never runs past the next check.
+    data = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.randn(64, 4)), batch_size=2)
+    health = TrainingHealth(check_every=check_every)
+    trainer = pl.Trainer(accelerator="cpu", max_steps=20, logger=False, enable_checkpointing=False,
+                         enable_progress_bar=False, enable_model_summary=False, callbacks=[health])
+    with pytest.raises(TrainingDiverged, match=r"training loss nan at step 4:") as failure:
+        trainer.fit(_NanFrom(bad=3), data)  # global_step 3 during the 4th batch, 4 after it
+    assert failure.value.step == 4 and failure.value.reason == "non_finite_loss"
+    # Read at the first multiple of check_every from step 4 on, or at the end of training.
+    assert trainer.global_step == {1: 4, 5: 5, 50: 20}[check_every]

@@ -6,6 +6,12 @@
   written, so best.ckpt / last.ckpt never hold NaN weights.
 - Under 16-bit mixed precision the GradScaler skips the steps whose gradients overflow;
   SkipCounter counts them and decides when skipping has become failure.
+
+On a GPU, reading a step's loss or the scaler's scale on the host waits for the GPU:
+every step would then start with an empty launch queue. So the per-step facts stay on
+the device and are read together every `check_every` steps (50 on a GPU, 1 on a CPU,
+where reading costs nothing), and always before a validation, a checkpoint and the end
+of training. A failure is reported at the step it happened, not the step it was read.
 """
 
 from __future__ import annotations
@@ -57,6 +63,12 @@ def _scaler(trainer: pl.Trainer):
     return scaler if scaler is not None and scaler.is_enabled() else None
 
 
+def _scale_of(scaler) -> torch.Tensor:
+    """The scaler's current scale as a device tensor (no host sync), where torch keeps one."""
+    scale = getattr(scaler, "_scale", None)
+    return scale.detach() if isinstance(scale, torch.Tensor) else torch.tensor(scaler.get_scale())
+
+
 def _advice(pl_module) -> str:
     lr = getattr(pl_module, "lr", None)
     return f"lower task.lr{f' (now {lr:g})' if lr is not None else ''} or check the data"
@@ -64,27 +76,55 @@ def _advice(pl_module) -> str:
 
 class TrainingHealth(pl.Callback):
     def __init__(self, max_consecutive_skips: int = 20, max_skip_fraction: float = 0.1,
-                 min_steps_for_fraction: int = 500):
+                 min_steps_for_fraction: int = 500, check_every: int | None = None):
         self.skips = SkipCounter(max_consecutive_skips, max_skip_fraction, min_steps_for_fraction)
-        self._scale_before: float | None = None
+        self.check_every = check_every  # None: 50 on a GPU, 1 elsewhere (set at the start)
+        self._scale_before: torch.Tensor | None = None
+        # (step, loss, skipped) per step not yet read on the host; tensors stay on the device.
+        self._pending: list[tuple[int, torch.Tensor | None, torch.Tensor | None]] = []
+
+    def on_train_start(self, trainer, pl_module):
+        if self.check_every is None:
+            self.check_every = 50 if trainer.strategy.root_device.type == "cuda" else 1
 
     def on_before_optimizer_step(self, trainer, pl_module, optimizer):
         scaler = _scaler(trainer)  # gradients are unscaled here; the scaler updates after the step
-        self._scale_before = scaler.get_scale() if scaler is not None else None
+        self._scale_before = _scale_of(scaler).clone() if scaler is not None else None
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
-        step = int(trainer.global_step)
         loss = outputs.get("loss") if isinstance(outputs, dict) else outputs
-        if isinstance(loss, torch.Tensor) and not bool(torch.isfinite(loss.detach()).all()):
-            raise TrainingDiverged(f"training loss {float(loss.detach().float().mean())} at step {step}: "
-                                   f"training diverged; {_advice(pl_module)}", step, "non_finite_loss")
+        loss = loss.detach() if isinstance(loss, torch.Tensor) else None
+        skipped = None
         scaler = _scaler(trainer)
         if scaler is not None and self._scale_before is not None:
             # GradScaler.update halves the scale exactly when it skipped the step.
-            verdict = self.skips.record(scaler.get_scale() < self._scale_before)
+            skipped = _scale_of(scaler) < self._scale_before
             self._scale_before = None
-            if verdict:
-                raise TrainingDiverged(f"{verdict} at step {step}; {_advice(pl_module)}", step, "skipped_steps")
+        self._pending.append((int(trainer.global_step), loss, skipped))
+        if len(self._pending) >= (self.check_every or 1):
+            self.check_steps(pl_module)
+
+    def check_steps(self, pl_module) -> None:
+        """Read the pending steps' facts in one transfer; raise at the first failure."""
+        pending, self._pending = self._pending, []
+        if not pending:
+            return
+        finite = [True if loss is None else torch.isfinite(loss).all() for _, loss, _ in pending]
+        skipped = [s for _, _, s in pending if s is not None]
+        flags = torch.stack([torch.as_tensor(f) for f in finite] + skipped).cpu().tolist()  # one sync
+        finite, skipped = flags[: len(pending)], iter(flags[len(pending):])
+        for (step, loss, skip), ok in zip(pending, finite, strict=True):
+            if not ok:
+                raise TrainingDiverged(f"training loss {float(loss.float().mean())} at step {step}: "
+                                       f"training diverged; {_advice(pl_module)}", step, "non_finite_loss")
+            if skip is not None:
+                verdict = self.skips.record(bool(next(skipped)))
+                if verdict:
+                    raise TrainingDiverged(f"{verdict} at step {step}; {_advice(pl_module)}", step,
+                                           "skipped_steps")
+
+    def on_train_end(self, trainer, pl_module):
+        self.check_steps(pl_module)
 
     def check_weights(self, trainer, pl_module) -> None:
         for name, param in pl_module.named_parameters():
@@ -95,9 +135,11 @@ class TrainingHealth(pl.Callback):
 
     def on_validation_start(self, trainer, pl_module):
         if not trainer.sanity_checking:
+            self.check_steps(pl_module)
             self.check_weights(trainer, pl_module)
 
     def on_save_checkpoint(self, trainer, pl_module, checkpoint):
+        self.check_steps(pl_module)  # a loss that went non-finite is named before the weights
         self.check_weights(trainer, pl_module)  # raising here keeps NaN weights out of every .ckpt
 
     def state_dict(self) -> dict:
