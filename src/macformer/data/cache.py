@@ -15,7 +15,7 @@ rebuilt with a warning. A build that yields no rows is refused, not cached.
 
 from __future__ import annotations
 
-import errno
+import fcntl
 import hashlib
 import json
 import logging
@@ -155,15 +155,16 @@ def _build(folder: Path, plan: BuildPlan, progress: bool):
             "rows": rows, "skipped": stats.skipped, "skipped_examples": stats.examples, "shards": names,
             "sha256": {name: file_checksum(tmp / name) for name in names}}
     (tmp / INFO_FILE).write_text(json.dumps(info, indent=1) + "\n")
-    shutil.rmtree(folder, ignore_errors=True)
-    try:
+    # Finishing is serialised between processes: a parallel job (e.g. a joblib sweep) that
+    # finished the same build (same key) first may be reading it, so it is kept, never
+    # deleted under that job's feet; only a stale or broken build is replaced.
+    with open(folder.with_name(f".{folder.name}.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if _checked_info(folder)[0] is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+            return
+        shutil.rmtree(folder, ignore_errors=True)
         os.replace(tmp, folder)
-    except OSError as error:
-        # A parallel job (e.g. a joblib sweep) put the same build (same key) there first: use it.
-        if error.errno not in (errno.ENOTEMPTY, errno.EEXIST) or not (folder / INFO_FILE).is_file():
-            raise
-        shutil.rmtree(tmp, ignore_errors=True)
-        return
     for name in names:  # just hashed: no need to hash again in this process
         stat = (folder / name).stat()
         _verified[str(folder / name)] = (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)

@@ -1,8 +1,11 @@
 """Training speed and peak memory, measured the same way for every attention.
 
 - Time: each training batch is timed from `on_train_batch_start` to `on_train_batch_end`
-  (forward, backward, clipping, optimiser step; CUDA is synchronised at both ends), so
-  validation and data loading are excluded. The first `skip_steps` batches (allocator
+  (forward, backward, clipping, optimiser step), so validation and data loading are
+  excluded. On CPU with `time.perf_counter`; on CUDA with a pair of CUDA events per
+  batch, read in one go before each validation, checkpoint and at the end: waiting for
+  the GPU at every batch would empty its launch queue and slow the very training it
+  measures (most for attentions made of many small kernels). The first `skip_steps` batches (allocator
   warm-up, cuDNN autotuning) are left out of the rates.
 - Tokens: positions processed = batch × padded length (× 2 documents for retrieval),
   summed over all processes.
@@ -69,12 +72,9 @@ class ThroughputMonitor(pl.Callback):
         self.steps_seen = 0  # this process's batches (restarts at 0 on resume)
         self.peak_bytes = 0
         self._t0 = 0.0
+        self._start_event = None
+        self._events: list[tuple[object, object, int]] = []  # CUDA: (start, end, tokens) not yet read
         self._sampler: _RssSampler | None = None
-
-    @staticmethod
-    def _sync(trainer: pl.Trainer) -> None:
-        if trainer.strategy.root_device.type == "cuda":
-            torch.cuda.synchronize(trainer.strategy.root_device)
 
     def on_train_start(self, trainer, pl_module):
         if trainer.strategy.root_device.type == "cuda":
@@ -83,22 +83,44 @@ class ThroughputMonitor(pl.Callback):
             self._sampler = _RssSampler().start()
 
     def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
-        self._sync(trainer)
+        if trainer.strategy.root_device.type == "cuda":
+            self._start_event = torch.cuda.Event(enable_timing=True)
+            self._start_event.record()
         self._t0 = time.perf_counter()
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
-        self._sync(trainer)
-        seconds = time.perf_counter() - self._t0
+        tokens = tokens_in(batch) * trainer.world_size
+        if self._start_event is not None:
+            end = torch.cuda.Event(enable_timing=True)
+            end.record()
+            self._events.append((self._start_event, end, tokens))
+            self._start_event = None
+        else:
+            self._count(time.perf_counter() - self._t0, tokens)
+        if self._sampler is not None:
+            self._sampler.sample()
+
+    def _count(self, seconds: float, tokens: int) -> None:
         self.total_seconds += seconds
         self.steps_seen += 1
         if self.steps_seen > self.skip_steps:
             self.measured_seconds += seconds
             self.measured_steps += 1
-            self.measured_tokens += tokens_in(batch) * trainer.world_size
-        if self._sampler is not None:
-            self._sampler.sample()
+            self.measured_tokens += tokens
+
+    def read_events(self) -> None:
+        """Add the CUDA-timed batches (waits for the last one to finish)."""
+        events, self._events = self._events, []
+        if events:
+            events[-1][1].synchronize()
+        for start, end, tokens in events:
+            self._count(start.elapsed_time(end) / 1e3, tokens)
+
+    def on_validation_start(self, trainer, pl_module):
+        self.read_events()
 
     def on_train_end(self, trainer, pl_module):
+        self.read_events()
         if trainer.strategy.root_device.type == "cuda":
             peak = torch.cuda.max_memory_allocated(trainer.strategy.root_device)
         else:
@@ -108,6 +130,10 @@ class ThroughputMonitor(pl.Callback):
         self.publish(trainer)
 
     def on_exception(self, trainer, pl_module, exception):
+        try:
+            self.read_events()
+        except RuntimeError:  # a CUDA error raises again here: keep the run's own exception
+            self._events = []
         if self._sampler is not None:
             self.peak_bytes = max(self.peak_bytes, self._sampler.stop())
             self._sampler = None
@@ -131,6 +157,7 @@ class ThroughputMonitor(pl.Callback):
 
     # A resumed run continues the totals of the interrupted one.
     def state_dict(self):
+        self.read_events()
         return {"measured_seconds": self.measured_seconds, "measured_steps": self.measured_steps,
                 "measured_tokens": self.measured_tokens, "total_seconds": self.total_seconds,
                 "peak_bytes": self.peak_bytes}
