@@ -115,3 +115,9 @@ def test_chunk_size_follows_the_memory_budget():
     chunk = attention._chunk_tokens(q)
     assert chunk % 64 == 0 and 32 * 2 * chunk * width * 4 <= 32 * 2**20 < 32 * 2 * (chunk + 64) * width * 4
     assert build_attention("rmfa", head_dim=32, num_heads=2, seed=0, chunk_mb=0)._chunk_tokens(q) == 8192
+
+
+@pytest.mark.parametrize("bad", [{"fused": "yes"}, {"chunk_mb": -1.0}])
+def test_bad_path_options_name_the_allowed_values(bad):
+    with pytest.raises(ValueError, match="allowed values|must be >= 0"):
+        build_attention("rmfa", head_dim=8, num_heads=1, **bad)

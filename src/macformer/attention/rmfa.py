@@ -39,6 +39,10 @@ class RandomMaclaurinFeatureAttention(nn.Module):
                  importance_weights: bool = True, fused: bool | None = None, chunk_mb: float = 32.0):
         super().__init__()
         self.kernel, self.ppsbn, self.causal = check_kernel(kernel), ppsbn, causal
+        if fused not in (None, True, False):
+            raise ValueError(f"fused={fused!r} is not allowed; allowed values: null (auto), true, false")
+        if not chunk_mb >= 0:
+            raise ValueError(f"chunk_mb must be >= 0 (0 never chunks), got {chunk_mb!r}")
         self.denominator_floor, self.chunk_mb = denominator_floor, chunk_mb
         self.features = RandomMaclaurinFeatures(head_dim, num_features, kernel, max_degree, seed=seed,
                                                 importance_weights=importance_weights, fused=fused)
