@@ -28,25 +28,7 @@ truncated series, always defined) shows how far the estimate has wandered; `stat
 records RMFA's documented guard (a ValueError naming kernel and radius) and any
 non-finite estimate (`overflow`).
 
-The variance of the estimator (documented derivation). phi(x).phi(y) = a_0 +
-(1/(D-1)) sum_{j<D} Z_j(x) Z_j(y), with Z_j i.i.d.: degree N ~ P(n) on 1..max_degree,
-Z(x) Z(y) = (a_N / P(N)) prod_{i<=N} (w_i.x)(w_i.y), w_i i.i.d. Rademacher. So
-    E[Z Z] = sum_n P(n) (a_n/P(n)) E[(w.x)(w.y)]^n = sum_{n>=1} a_n (x.y)^n = f_trunc - a_0,
-    E[(Z Z)^2] = sum_n P(n) (a_n/P(n))^2 m^n,  m := E[(w.x)^2 (w.y)^2],
-and, expanding (w.x)(w.y) = sum_{i,j} w_i w_j x_i y_j and keeping the index pairings
-with E[w_i w_j w_k w_l] = 1 (i=j=k=l; i=j!=k=l; i=k!=j=l; i=l!=j=k),
-    m = sum_i x_i^2 y_i^2 + [(x.y)^2 - sum_i x_i^2 y_i^2] + [|x|^2|y|^2 - sum_i x_i^2 y_i^2]
-        + [(x.y)^2 - sum_i x_i^2 y_i^2] = |x|^2 |y|^2 + 2 (x.y)^2 - 2 sum_i x_i^2 y_i^2.
-Hence Var[phi(x).phi(y)] = (sum_n a_n^2 m^n / P(n) - (f_trunc(x.y) - a_0)^2) / (D - 1).
-The script draws `--draws` independent feature maps (`RandomMaclaurinFeatures.redraw`)
-and compares the sample variance s^2 with this value. Its tolerance comes from the
-sampling distribution of s^2: Var(s^2) = mu_4/M - sigma^4 (M-3)/(M(M-1)), with the
-fourth central moment mu_4 estimated from the same draws; z = (s^2 - Var)/SE, and the
-bound on |z| is the two-sided normal quantile at family-wise level 1% over all
-(kernel, pair) comparisons (Bonferroni). The pairs have norm 0.5, close to ppSBN's
-d^-1/4 = 0.42, where 2m < 1, so the fourth moment is finite and dominated by low
-degrees (for larger norms the variance of inverse/log is carried by rare degree-20
-features and no feasible number of draws estimates it; the formula still holds).
+The variance of the estimator and its check: benchmarks/rmf_variance.py.
 
 Outputs in --out: approximation.csv, variance_check.csv, approximation_kernel_error.png,
 approximation_output_error.png, approximation.md.
@@ -56,7 +38,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -67,6 +48,13 @@ if __package__ in (None, ""):
 import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 
+from benchmarks.approximation_plots import plot_errors  # noqa: E402
+from benchmarks.rmf_variance import (  # noqa: E402
+    HEAD_DIM,
+    MAX_DEGREE,
+    theoretical_variance,
+    variance_rows,
+)
 from macformer.attention import KERNELS, build_attention  # noqa: E402
 from macformer.attention.kernels import (
     evaluate_series as series,  # Σ c_n tⁿ by Horner (also used for the variance series)
@@ -78,7 +66,6 @@ from macformer.attention.kernels import (  # noqa: E402
 )
 from macformer.attention.random_maclaurin import (  # noqa: E402
     RandomMaclaurinFeatures,
-    degree_probabilities,
 )
 from macformer.attention.scaling import scale_queries_keys  # noqa: E402
 
@@ -86,32 +73,7 @@ COLUMNS = ["kernel", "ppsbn", "num_features", "seed", "input", "seq_len", "relat
            "output_error", "series_error", "theory_error", "max_abs_qk", "outside_radius_frac",
            "status"]
 INPUTS = ("gaussian", "model")
-MAX_DEGREE = 20  # the authors' truncation, RMFA's default
-HEADS, HEAD_DIM = 2, 32
-
-
-# --------------------------------------------------------------------------- theory
-
-
-def second_moment_base(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """m(x_i, y_j) = |x|^2|y|^2 + 2 (x.y)^2 - 2 sum_l x_l^2 y_l^2 for all pairs: [..., Nx, Ny]."""
-    t = x @ y.transpose(-2, -1)
-    sq_x, sq_y = x.pow(2), y.pow(2)
-    norms = sq_x.sum(-1, keepdim=True) * sq_y.sum(-1).unsqueeze(-2)
-    return norms + 2 * t.pow(2) - 2 * sq_x @ sq_y.transpose(-2, -1)
-
-
-def theoretical_variance(kernel: str, x: torch.Tensor, y: torch.Tensor, num_features: int,
-                         max_degree: int = MAX_DEGREE, p: float = 2.0) -> torch.Tensor:
-    """Var[phi(x_i).phi(y_j)] for all pairs (float64), from the derivation in the docstring."""
-    x, y = x.double(), y.double()
-    a = maclaurin_coefficients(kernel, max_degree)
-    probs = torch.cat([torch.ones(1, dtype=torch.float64), degree_probabilities(max_degree, p)])
-    weights = a.pow(2) / probs
-    weights[0] = 0.0  # the constant feature is deterministic
-    t = x @ y.transpose(-2, -1)
-    mean_random = series(a, t) - a[0]  # E[Z Z] = f_trunc - a_0
-    return (series(weights, second_moment_base(x, y)) - mean_random.pow(2)) / (num_features - 1)
+HEADS = 2
 
 
 # --------------------------------------------------------------------------- inputs
@@ -203,88 +165,7 @@ def approximation_rows(kind, q, k, v, kernels, features, seeds) -> list[dict]:
     return rows
 
 
-def variance_pairs(dim: int = HEAD_DIM, norm: float = 0.5, seed: int = 0):
-    """x_i, y_i of norm `norm` with cosines 1, 0.5, 0, -1: [4, dim] each (float64)."""
-    g = torch.Generator().manual_seed(seed)
-    u, w = torch.linalg.qr(torch.randn(dim, 2, generator=g, dtype=torch.float64))[0].T
-    cosines = torch.tensor([1.0, 0.5, 0.0, -1.0], dtype=torch.float64)
-    x = norm * u.expand(4, dim)
-    y = norm * (cosines[:, None] * u + (1 - cosines[:, None] ** 2).sqrt() * w)
-    return x, y, cosines
-
-
-def variance_rows(kernels, draws: int, num_features: int, alpha: float = 0.01) -> list[dict]:
-    x, y, cosines = variance_pairs()
-    comparisons = len(kernels) * len(cosines)
-    z_crit = statistics.NormalDist().inv_cdf(1 - alpha / (2 * comparisons))
-    rows = []
-    for kernel in kernels:
-        feats = RandomMaclaurinFeatures(HEAD_DIM, num_features, kernel, MAX_DEGREE, seed=0)
-        samples = torch.empty(draws, len(cosines), dtype=torch.float64)
-        with torch.no_grad():
-            for s in range(draws):
-                feats.redraw(seed=s)
-                samples[s] = (feats(x) * feats(y)).sum(-1)  # phi(x_i).phi(y_i)
-        theory = theoretical_variance(kernel, x, y, num_features).diagonal()
-        truncated = series(maclaurin_coefficients(kernel, MAX_DEGREE), (x * y).sum(-1))
-        centred = samples - samples.mean(0)
-        s2 = centred.pow(2).sum(0) / (draws - 1)
-        mu4 = centred.pow(4).mean(0)
-        se = (mu4 / draws - s2.pow(2) * (draws - 3) / (draws * (draws - 1))).clamp(min=0).sqrt()
-        for i, cos in enumerate(cosines.tolist()):
-            rows.append(dict(
-                kernel=kernel, pair=f"|x|=|y|=0.5, cos={cos:g}", x_dot_y=float((x[i] * y[i]).sum()),
-                num_features=num_features, draws=draws,
-                empirical_mean=float(samples[:, i].mean()), truncated_kernel=float(truncated[i]),
-                empirical_var=float(s2[i]), theory_var=float(theory[i]), std_error=float(se[i]),
-                z=float((s2[i] - theory[i]) / se[i]), z_crit=z_crit,
-                within=bool(abs(float((s2[i] - theory[i]) / se[i])) <= z_crit)))
-    return rows
-
-
 # --------------------------------------------------------------------------- report
-
-
-def plot_errors(df: pd.DataFrame, column: str, title: str, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    inputs = list(dict.fromkeys(df.input))
-    fig, axes = plt.subplots(len(inputs), 2, figsize=(12, 4.6 * len(inputs)), squeeze=False)
-    colours = {k: plt.get_cmap("tab10")(i) for i, k in enumerate(KERNELS)}
-    for i, kind in enumerate(inputs):
-        for j, ppsbn in enumerate((True, False)):
-            ax = axes[i][j]
-            sub = df[(df.input == kind) & (df.ppsbn == ppsbn)]
-            for kernel in dict.fromkeys(sub.kernel):
-                s = sub[sub.kernel == kernel]
-                g = s.groupby("num_features")[column]
-                med = g.median().dropna()
-                med = med[med.map(math.isfinite)]
-                if med.empty:
-                    why = s.status.iloc[0].split(":")[0] if s.status.iloc[0] != "ok" else "undefined"
-                    ax.plot([], [], " ", label=f"{kernel}: no value ({why}; see summary)")
-                    continue
-                lo, hi = g.min().loc[med.index], g.max().loc[med.index]
-                ax.plot(med.index, med.values, "-o", ms=3, color=colours[kernel], label=kernel)
-                ax.fill_between(med.index, lo.values, hi.values, color=colours[kernel], alpha=0.15)
-                if column == "relative_error":
-                    theory = s.groupby("num_features").theory_error.first().loc[med.index]
-                    ax.plot(theory.index, theory.values, "--", color=colours[kernel], lw=1)
-            ax.set_xscale("log", base=2)
-            ax.set_yscale("log")
-            ax.set_xlabel("number of random features D")
-            ax.set_ylabel(column.replace("_", " "))
-            ax.set_title(f"{kind} Q, K, V — ppSBN {'on' if ppsbn else 'off'}")
-            ax.grid(True, which="both", alpha=0.3)
-            ax.legend(fontsize=7)
-    note = " (dashed: theory from the variance formula)" if column == "relative_error" else ""
-    fig.suptitle(f"{title}: median over seeds, band = min–max{note}", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
 
 
 def fitted_slope(s: pd.DataFrame, column: str) -> float:

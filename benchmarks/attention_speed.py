@@ -50,7 +50,6 @@ import os
 import statistics
 import sys
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 if __package__ in (None, ""):
@@ -62,61 +61,15 @@ import torch  # noqa: E402
 
 from benchmarks.measure import device_label, peak_memory_mb, time_ms  # noqa: E402
 from benchmarks.speed_plots import plot  # noqa: E402
+from benchmarks.speed_report import MODES, write_report  # noqa: E402
+from benchmarks.speed_targets import REFERENCE, TARGET_COLUMNS, TARGET_VARIANT, targets  # noqa: E402
+from benchmarks.speed_variants import build, variants  # noqa: E402
 from macformer.allocator import allocator_label, keep_freed_memory  # noqa: E402
-from macformer.attention import KERNELS, build_attention  # noqa: E402
 
 COLUMNS = ["attention", "kernel", "variant", "form", "seq_len", "batch", "heads", "head_dim",
            "num_features", "dtype", "mode", "ms", "ms_min", "ms_max", "repeats", "peak_mb", "threads",
            "device"]
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
-MODES = ("forward", "forward_backward")
-QUADRATIC = ("softmax", "softmax_materialized", "kernelized")
-REFERENCE = "softmax"  # speed-ups are relative to fused SDPA softmax
-TARGET_VARIANT = "rmfa-exp"
-
-
-@dataclass(frozen=True)
-class Variant:
-    label: str
-    attention: str
-    kernel: str = ""
-    options: dict = field(default_factory=dict)
-    # "" for the form training uses on this device; else what differs: "causal",
-    # "fused" / "reference" (the feature-map path not picked here), "compiled".
-    form: str = ""
-
-    @property
-    def quadratic(self) -> bool:
-        return self.attention in QUADRATIC
-
-
-def variants(num_features: int, kernels=KERNELS, device: str = "cpu", compiled: bool = False) -> list[Variant]:
-    """Every attention (rmfa with each kernel, non-causal, on the feature-map path the
-    device picks), then the rmfa-exp forms: causal (Macformer's main row), the other
-    feature-map path, and with `compiled` the fused path under torch.compile."""
-    out = [Variant("softmax", "softmax"), Variant("softmax_materialized", "softmax_materialized"),
-           Variant("kernelized-exp", "kernelized", "exp", {"kernel": "exp"}),
-           Variant("rfa", "rfa", "", {"num_features": num_features, "seed": 0})]
-    rmfa = {"num_features": num_features, "seed": 0}
-    out += [Variant(f"rmfa-{k}", "rmfa", k, {"kernel": k, **rmfa}) for k in kernels]
-    out.append(Variant("performer", "performer", "", {"num_features": num_features, "seed": 0}))
-    other = "reference" if torch.device(device).type == "cuda" else "fused"
-    out += [Variant(f"{TARGET_VARIANT}-causal", "rmfa", "exp", {"kernel": "exp", "causal": True, **rmfa},
-                    form="causal"),
-            Variant(f"{TARGET_VARIANT}-{other}", "rmfa", "exp", {"kernel": "exp", "fused": other == "fused",
-                                                                   **rmfa}, form=other)]
-    if compiled:
-        # Unchunked (chunk_mb=0): the chunked form's Python loop over chunks would break the graph.
-        out.append(Variant(f"{TARGET_VARIANT}-compiled", "rmfa", "exp",
-                           {"kernel": "exp", "fused": True, "chunk_mb": 0, **rmfa}, form="compiled"))
-    return out
-
-
-def build(var: Variant, head_dim: int, heads: int, device) -> torch.nn.Module:
-    module = build_attention(var.attention, head_dim=head_dim, num_heads=heads, **var.options).to(device)
-    # dynamic=None: the first length compiles statically, a second one once with
-    # symbolic lengths, so a sweep over N compiles twice, not once per N.
-    return torch.compile(module) if var.form == "compiled" else module
 
 
 def make_inputs(batch, heads, seq_len, head_dim, device, seed=0, dtype=torch.float32):
@@ -236,131 +189,6 @@ def _predicted_too_big(var, seq_len, last, max_call_s, memory_limit_mb) -> str |
     if mb * growth > memory_limit_mb:
         return f"predicted peak {mb * growth / 1024:.1f} GiB > --max-memory-gb {memory_limit_mb / 1024:.1f}"
     return None
-
-
-# --------------------------------------------------------------------------- targets
-
-
-@dataclass
-class Target:
-    name: str
-    value: float | None
-    bound: str
-    passed: bool | None
-    where: str = "any"  # "cpu", "gpu": judged only on that device, else shown as n/a
-
-    def row(self):
-        if self.passed is None:
-            verdict = "n/a (not measured)" if self.value is None else f"n/a (a {self.where} target)"
-        else:
-            verdict = "PASS" if self.passed else "FAIL"
-        value = "—" if self.value is None else f"{self.value:.2f}"
-        return [self.name, self.where, value, self.bound, verdict]
-
-
-TARGET_COLUMNS = ["target", "where", "measured", "bound", "result"]
-
-
-def _lookup(df, variant, seq_len, head_dim, mode="forward_backward", column="ms"):
-    sel = df[(df.variant == variant) & (df.seq_len == seq_len) & (df.head_dim == head_dim)
-             & (df["mode"] == mode)]
-    return None if sel.empty else float(sel[column].iloc[0])
-
-
-def targets(df: pd.DataFrame, head_dim: int = 32) -> list[Target]:
-    """The speed targets, all from this run's forward+backward rows at head_dim 32.
-
-    A target marked gpu (cpu) is judged only when the run was on that device; a
-    bf16 target only when the inputs were bf16.
-    """
-    on_gpu = "device" in df and not df.empty and str(df.device.iloc[0]).startswith("cuda")
-    dtype = str(df.dtype.iloc[0]) if "dtype" in df and not df.empty else "float32"
-    out = []
-
-    def ratio(a, b):
-        return None if a is None or b is None or b == 0 else a / b
-
-    def add(name, value, bound, ok, where="any"):
-        judged = value is not None and (where == "any" or (where == "gpu") == on_gpu)
-        out.append(Target(name, value, bound, bool(ok(value)) if judged else None, where))
-
-    rmfa, causal = TARGET_VARIANT, f"{TARGET_VARIANT}-causal"
-    lengths = sorted(df[df.head_dim == head_dim].seq_len.unique())
-    for n, need in ((4096, 4.0), (8192, 7.0)):
-        add(f"speed-up of rmfa (exp, ppSBN) over softmax (SDPA) at {n}",
-            ratio(_lookup(df, REFERENCE, n, head_dim), _lookup(df, rmfa, n, head_dim)),
-            f">= {need:g}", lambda v, need=need: v >= need, "cpu")
-    for n in [n for n in lengths if n >= 4096] or [4096]:
-        add(f"time of rmfa / time of rfa (same D) at {n}",
-            ratio(_lookup(df, rmfa, n, head_dim), _lookup(df, "rfa", n, head_dim)),
-            "<= 1.5", lambda v: v <= 1.5)
-    for column, what in (("ms", "time"), ("peak_mb", "peak memory")):
-        add(f"rmfa {what} at 16384 / at 4096 (linear growth: 4)",
-            ratio(_lookup(df, rmfa, 16384, head_dim, column=column), _lookup(df, rmfa, 4096, head_dim, column=column)),
-            "in [3.4, 4.6]", lambda v: 3.4 <= v <= 4.6)
-    for n in [n for n in lengths if 1024 <= n <= 65536] or [1024]:
-        add(f"time of rmfa / time of performer (same D) at {n}",
-            ratio(_lookup(df, rmfa, n, head_dim), _lookup(df, "performer", n, head_dim)),
-            "<= 1.3", lambda v: v <= 1.3, "gpu")
-    for n, need in ((4096, 1.5), (8192, 3.0)):
-        bf16 = dtype == "bfloat16"  # measured with other inputs, the value would mislead
-        add(f"speed-up of rmfa over softmax (SDPA), bf16 inputs, at {n}",
-            ratio(_lookup(df, REFERENCE, n, head_dim), _lookup(df, rmfa, n, head_dim)) if bf16 else None,
-            f">= {need:g}", lambda v, need=need: v >= need, "gpu")
-    add("time of causal rmfa / non-causal rmfa at 4096",
-        ratio(_lookup(df, causal, 4096, head_dim), _lookup(df, rmfa, 4096, head_dim)),
-        "<= 1.5", lambda v: v <= 1.5, "gpu")
-    add("peak memory of rmfa / softmax's at 4096",
-        ratio(_lookup(df, rmfa, 4096, head_dim, column="peak_mb"),
-              _lookup(df, REFERENCE, 4096, head_dim, column="peak_mb")),
-        "<= 2", lambda v: v <= 2, "gpu")
-    return out
-
-
-# --------------------------------------------------------------------------- report
-
-
-def speedup_table(df: pd.DataFrame, head_dim: int, mode: str, column: str = "ms") -> pd.DataFrame:
-    """Rows: variant; columns: seq_len; value: reference / variant (> 1: variant is better)."""
-    sub = df[(df.head_dim == head_dim) & (df["mode"] == mode)]
-    wide = sub.pivot_table(index="variant", columns="seq_len", values=column, sort=False)
-    if REFERENCE not in wide.index:
-        return wide.iloc[0:0]
-    return wide.loc[REFERENCE] / wide
-
-
-def _fmt_table(table: pd.DataFrame, fmt: str) -> str:
-    shown = table.apply(lambda col: col.map(lambda x: "—" if pd.isna(x) else format(x, fmt)))
-    shown.columns = [str(c) for c in shown.columns]
-    return shown.to_markdown()
-
-
-def write_report(df, skipped, found, out: Path, args) -> str:
-    lines = [f"# Attention speed and memory ({df.device.iloc[0]})", "",
-             f"{args.dtype} inputs, batch {args.batch}, {args.heads} heads, {args.num_features} random features, "
-             f"key padding mask (lengths uniform in [N/2, N]); median of {args.repeats} interleaved "
-             f"repeats after a warm-up; torch {torch.__version__}. Speed-up = time of softmax "
-             "(SDPA) / time of the variant (> 1: faster than softmax). Memory ratio = softmax's "
-             "peak / the variant's peak.", ""]
-    for hd in sorted(df.head_dim.unique()):
-        for mode in MODES:
-            lines += [f"## Speed-up over softmax, head dim {hd}, {mode.replace('_', '+')}", "",
-                      _fmt_table(speedup_table(df, hd, mode), ".2f"), ""]
-        sub = df[(df.head_dim == hd) & (df["mode"] == "forward_backward")]
-        lines += [f"## Peak-memory ratio softmax / variant, head dim {hd}, forward+backward", "",
-                  _fmt_table(speedup_table(df, hd, "forward_backward", "peak_mb"), ".2f"), ""]
-        lines += [f"## Time (ms) and peak memory (MiB), head dim {hd}, forward+backward", "",
-                  _fmt_table(sub.pivot_table(index="variant", columns="seq_len", values="ms",
-                                             sort=False), ".1f"), "",
-                  _fmt_table(sub.pivot_table(index="variant", columns="seq_len", values="peak_mb",
-                                             sort=False), ".1f"), ""]
-    lines += ["## Speed targets (forward+backward, head dim 32, same run)", "",
-              pd.DataFrame([t.row() for t in found], columns=TARGET_COLUMNS).to_markdown(index=False),
-              "", "## Skipped", ""]
-    lines += [f"- {s}" for s in skipped] or ["- nothing"]
-    text = "\n".join(lines) + "\n"
-    (out / "attention_speed.md").write_text(text)
-    return text
 
 
 def parse_args(argv=None):

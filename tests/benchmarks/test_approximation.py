@@ -7,12 +7,8 @@ import pandas as pd
 import pytest
 import torch
 
-from benchmarks.approximation import (
-    COLUMNS,
-    second_moment_base,
-    series,
-    theoretical_variance,
-)
+from benchmarks.approximation import COLUMNS, series
+from benchmarks.rmf_variance import second_moment_base, theoretical_variance
 from macformer.attention.kernels import KERNELS, maclaurin_coefficients
 
 
