@@ -38,22 +38,23 @@ def slot_layout(groups: Groups) -> tuple[torch.Tensor, tuple[int, ...], torch.Te
     gives, for each fused feature (descending degree), its reference index.
     """
     num_random = sum(c for _, c, _, _ in groups)
-    max_degree = max((n for n, _, _, _ in groups), default=0)
     # Reference feature f (ascending) becomes fused feature num_random - 1 - f.
     order = torch.arange(num_random - 1, -1, -1, dtype=torch.long)
-    degree_of = torch.empty(num_random, dtype=torch.long)
-    column_of = {}  # (reference feature, factor) -> reference column
+    # Factor i of reference feature f sits in column first[f] + i * stride[f].
+    degree, first, stride = (torch.empty(num_random, dtype=torch.long) for _ in range(3))
     for n, c, row, feat in groups:
-        degree_of[feat: feat + c] = n
-        for i in range(n):
-            for j in range(c):
-                column_of[feat + j, i] = row + i * c + j
+        degree[feat: feat + c] = n
+        first[feat: feat + c] = row + torch.arange(c)
+        stride[feat: feat + c] = c
+    fused_degree = degree[order]  # non-increasing
     counts, columns = [], []
-    for i in range(max_degree):
-        fused = [p for p in range(num_random) if degree_of[order[p]] > i]  # a prefix, by the order
-        counts.append(len(fused))
-        columns.extend(column_of[int(order[p]), i] for p in fused)
-    return torch.tensor(columns, dtype=torch.long), tuple(counts), order
+    for i in range(int(fused_degree.max()) if num_random else 0):
+        count = int((fused_degree > i).sum())  # a prefix of the order
+        counts.append(count)
+        features = order[:count]
+        columns.append(first[features] + i * stride[features])
+    columns = torch.cat(columns) if columns else torch.zeros(0, dtype=torch.long)
+    return columns, tuple(counts), order
 
 
 def slot_features(x: torch.Tensor, weights: torch.Tensor, constant: torch.Tensor,
