@@ -9,6 +9,11 @@ the harness's Macformer rows run it, and the non-causal form is an ablation. Wit
 ppSBN, |q·k| ≤ d^-1/2, so the kernel weights of any two keys differ by at most a
 factor f(d^-1/2)/f(-d^-1/2) (1.42 for exp at d = 32): non-causally every position gets
 almost the same global mean of v, while the causal running mean carries position.
+
+Paths (same result, tested equal): on a CPU the grouped reference feature map feeds
+`linear_attention` block by block; on a GPU (`fused=None`) the fused slot product
+(maclaurin_slots.py) runs q and k in one call, and a sequence too long for `chunk_mb`
+goes through `lean_linear_attention`, which keeps no feature tensor.
 """
 
 from __future__ import annotations
