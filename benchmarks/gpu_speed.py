@@ -106,10 +106,9 @@ def main(argv=None) -> int:
     attention_targets = [t.row() for t in attention_speed.targets(df)]
     targets = pd.DataFrame(attention_targets + training_targets(rows, on_gpu),
                            columns=attention_speed.TARGET_COLUMNS)
-    time_table = df[(df["mode"] == "forward_backward") & (df.head_dim == 32)].pivot_table(
-        index="variant", columns="seq_len", values="ms", sort=False)
-    memory_table = df[(df["mode"] == "forward_backward") & (df.head_dim == 32)].pivot_table(
-        index="variant", columns="seq_len", values="peak_mb", sort=False)
+    trained = df[(df["mode"] == "forward_backward") & (df.head_dim == 32)]
+    time_table, memory_table = (trained.pivot_table(index="variant", columns="seq_len", values=column, sort=False)
+                                for column in ("ms", "peak_mb"))
     shape = f"batch {df.batch.iloc[0]}, {df.heads.iloc[0]} heads, head dim 32, D = {df.num_features.max()}"
     text = "\n".join([
         f"# GPU speed check ({df.device.iloc[0]}, {args.dtype} attention inputs)", "",

@@ -60,3 +60,16 @@ def write_summaries(root: Path, runs: dict[str, dict]) -> Path:
 
 
 MISSING_TEXT = "IMDb not found under data/text; fetch it with: make data TASKS=text"
+
+
+def table_after(markdown: str, heading: str) -> list[str]:
+    """The table lines of the first table after `heading`."""
+    lines = markdown.splitlines()
+    start = lines.index(heading)
+    table = []
+    for line in lines[start + 1:]:
+        if line.startswith("|"):
+            table.append(line)
+        elif table:
+            break
+    return table

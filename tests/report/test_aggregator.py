@@ -6,7 +6,7 @@ import io
 import json
 
 import pytest
-from report_summaries import MISSING_TEXT, summary, write_summaries
+from report_summaries import MISSING_TEXT, summary, table_after, write_summaries
 
 from macformer.atomic import write_bytes
 from macformer.report import OUTPUT_FILES, build_report, load_runs
@@ -17,19 +17,6 @@ from macformer.report.published import check_published, published_accuracy
 
 def read(path):
     return path.read_text(encoding="utf-8")
-
-
-def table_after(markdown: str, heading: str) -> list[str]:
-    """The table lines of the first table after `heading`."""
-    lines = markdown.splitlines()
-    start = lines.index(heading)
-    table = []
-    for line in lines[start + 1:]:
-        if line.startswith("|"):
-            table.append(line)
-        elif table:
-            break
-    return table
 
 
 def csv_rows(path):

@@ -4,7 +4,7 @@ set in every label and header, chance level, learning curves, one look per varia
 import csv
 import io
 
-from report_summaries import legacy, summary, write_metrics, write_summaries
+from report_summaries import legacy, summary, table_after, write_metrics, write_summaries
 
 from macformer.report import build_report
 from macformer.report.curves import curve_plots, read_curve
@@ -13,17 +13,6 @@ from macformer.report.style import variant_style
 from macformer.report.variants import variants_of
 
 RMFA = {"attention": "rmfa", "kernel": "exp", "ppsbn": True, "num_features": 128}
-
-
-def lines_after(md: str, heading: str) -> list[str]:
-    lines = md.splitlines()
-    out = []
-    for line in lines[lines.index(heading) + 1:]:
-        if line.startswith("|"):
-            out.append(line)
-        elif out:
-            break
-    return out
 
 
 def test_labels_name_the_form_protocol_and_tag(tmp_path):
@@ -40,7 +29,7 @@ def test_labels_name_the_form_protocol_and_tag(tmp_path):
     })
     build_report(runs, tmp_path / "out")
     out = tmp_path / "out" / "cpu"
-    rows = lines_after((out / "accuracy.md").read_text(),
+    rows = table_after((out / "accuracy.md").read_text(),
                        "# Accuracy on the Long Range Arena, profile `cpu`")[2:]
     assert [r.split(" | ")[0][2:] for r in rows] == [
         "softmax", "performer (causal)", "rmfa-exp (causal)", "rmfa-exp (causal) #lr2",
@@ -62,14 +51,14 @@ def test_a_dataset_other_than_lra_shows_and_is_never_compared(tmp_path):
     build_report(runs, tmp_path / "out")
     out = tmp_path / "out" / "cpu"
     md = (out / "accuracy.md").read_text()
-    table = lines_after(md, "# Accuracy on the Long Range Arena, profile `cpu`")
+    table = table_after(md, "# Accuracy on the Long Range Arena, profile `cpu`")
     assert table[0] == ("| variant | ListOps (listops-short) | Text | Retrieval | Image | "
                         "Pathfinder (data set not recorded) | Avg |")
     assert table[2] == "| softmax | 40.00 (n=1) | not run | not run | 42.00 (n=1) | 60.00 (n=1) " \
                        "| 42.00 (1/5 tasks) |"  # only LRA data in the average
     assert "**Not LRA data:** ListOps (listops-short), Pathfinder (data set not recorded)" in md
     published = (out / "published.md").read_text()
-    row = lines_after(published, "# Ours beside the published LRA numbers, profile `cpu`")[2]
+    row = table_after(published, "# Ours beside the published LRA numbers, profile `cpu`")[2]
     assert "| not LRA data / 36.37 | not run / 64.27 | not run / 57.46 | 42.00 / 42.44 (Δ -0.44) " \
            "| not LRA data / 71.40 |" in row
     rows = list(csv.DictReader(io.StringIO((out / "published.csv").read_text())))
@@ -92,7 +81,7 @@ def test_cells_at_chance_are_flagged(tmp_path):
     tex = (tmp_path / "out" / "cpu" / "accuracy.tex").read_text()
     assert r"12.00 (n=1) $\approx$chance\textsuperscript{1}" in tex
     md = (tmp_path / "out" / "cpu" / "accuracy.md").read_text()
-    softmax, rfa = lines_after(md, "# Accuracy on the Long Range Arena, profile `cpu`")[2:]
+    softmax, rfa = table_after(md, "# Accuracy on the Long Range Arena, profile `cpu`")[2:]
     assert "| 12.00 (n=1) ≈chance[^1] |" in softmax and "| 60.00 (n=1) ≈chance[^2] |" in softmax
     assert "| 13.00 (n=1) |" in rfa and "| 61.00 (n=1) |" in rfa
     assert ("[^1]: ≈chance: test accuracy not above chance by more than 2 binomial standard "
