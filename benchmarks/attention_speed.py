@@ -242,7 +242,8 @@ def parse_args(argv=None):
         args.lengths, args.head_dims, args.batch = [1024, 2048, 4096, 8192, 16384], [32], 32
         args.extra_lengths = [32768, 65536]
         args.variants = [REFERENCE, "rfa", "performer", TARGET_VARIANT, f"{TARGET_VARIANT}-causal",
-                         f"{TARGET_VARIANT}-reference"] + ([f"{TARGET_VARIANT}-compiled"] if args.compile else [])
+                         f"{TARGET_VARIANT}-fused", f"{TARGET_VARIANT}-reference"] + (
+                             [f"{TARGET_VARIANT}-compiled"] if args.compile else [])
         args.extra_variants = [v for v in args.variants if v != REFERENCE]
     if args.max_memory_gb is None:
         if args.device.startswith("cuda"):

@@ -3,17 +3,19 @@
     make gpu-speed                    # = python benchmarks/gpu_speed.py --out results/gpu-speed
     python benchmarks/gpu_speed.py --device cpu --quick --out /tmp/gpu-speed   # the script itself, on a CPU
 
-1. `attention_speed.py --gpu-targets --dtype bfloat16 --compile`: softmax (SDPA, its
-   16-bit flash kernel), rfa, performer, rmfa-exp (non-causal), rmfa-exp-causal,
-   rmfa-exp-reference (the eager grouped feature map) and rmfa-exp-compiled (the
-   fused path under torch.compile) at batch 32, 2 heads, head dim 32, N = 1K ... 64K,
-   forward + backward, median of interleaved repeats.
-2. `training_throughput.py` at N = 2048 (ListOps) and 4096 (Text's length): the
+1. `attention_speed.py --gpu-targets --dtype bfloat16`: softmax (SDPA, its 16-bit
+   flash kernel), rfa, performer, rmfa-exp (non-causal) and rmfa-exp-causal on the
+   default path (Triton), rmfa-exp-fused (the slot product) and rmfa-exp-reference
+   (the eager grouped feature map) at batch 32, 2 heads, head dim 32, N = 1K ... 64K,
+   forward + backward, median of interleaved repeats; `--compile` adds the fused path
+   under torch.compile.
+2. The kernels each variant launches per forward + backward at N = 4096.
+3. `training_throughput.py` at N = 2048 (ListOps) and 4096 (Text's length): the
    ListOps model's training tokens/s per attention, 16-bit mixed precision.
 
-Writes <out>/gpu_speed.md (both tables and every target, PASS/FAIL), the attention
-benchmark's csv/md/plots and training.json; prints the tables. About 3 minutes on one
-H100/H200 (torch.compile takes most of it).
+Writes <out>/gpu_speed.md (the tables and every target, PASS/FAIL), the attention
+benchmark's csv/md/plots and training.json; prints the tables. About 2 minutes on one
+H100/H200.
 """
 
 from __future__ import annotations
@@ -31,8 +33,11 @@ import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 
 from benchmarks import attention_speed, training_throughput  # noqa: E402
+from benchmarks.measure import kernel_count  # noqa: E402
+from benchmarks.speed_variants import build, variants  # noqa: E402
 
-TRAINING_LABELS = ("softmax", "rfa", "performer", "rmfa", "rmfa-causal")
+TRAINING_LABELS = ("softmax", "rfa", "performer", "rmfa", "rmfa-causal", "rmfa-causal-fused")
+LAUNCH_VARIANTS = ("softmax", "performer", "rmfa-exp", "rmfa-exp-causal", "rmfa-exp-fused", "rmfa-exp-reference")
 # (length, least rmfa / softmax training tokens/s)
 TRAINING_TARGETS = ((2048, 1.0), (4096, 1.5))
 
@@ -43,7 +48,22 @@ def attention_args(args) -> list[str]:
         variants = ["softmax", "rfa", "performer", "rmfa-exp", "rmfa-exp-causal"]
         return out + ["--lengths", "128", "256", "--extra-lengths", "512", "--head-dims", "32", "--batch", "2",
                       "--repeats", "2", "--variants", *variants, "--extra-variants", *variants[1:]]
-    return out + ["--gpu-targets"] + ([] if args.no_compile else ["--compile"])
+    return out + ["--gpu-targets"] + (["--compile"] if args.compile else [])
+
+
+def launch_table(args) -> pd.DataFrame:
+    """Kernels per forward + backward of each variant (CUDA kernels; CPU: leaf ops)."""
+    device = torch.device(args.device)
+    n, batch = (256, 2) if args.quick else (4096, 32)
+    q, k, v, mask = attention_speed.make_inputs(batch, 2, n, 32, device, dtype=attention_speed.DTYPES[args.dtype])
+    rows = {}
+    for var in variants(128, device=args.device):
+        if var.label in LAUNCH_VARIANTS:
+            step = attention_speed.make_step(build(var, 32, 2, device), "forward_backward", q, k, v, mask)
+            step()  # compile and warm up first
+            rows[var.label] = kernel_count(step, device)
+    what = "CUDA kernels" if device.type == "cuda" else "leaf ops (CPU)"
+    return pd.DataFrame({f"{what} per forward + backward, N = {n}": rows})
 
 
 def training_rows(args) -> list[dict]:
@@ -92,7 +112,7 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, default=Path("results/gpu-speed"))
     parser.add_argument("--device", default="cuda")
     parser.add_argument("--dtype", default="bfloat16", choices=list(attention_speed.DTYPES))
-    parser.add_argument("--no-compile", action="store_true", help="leave out rmfa-exp-compiled (saves ~2 min)")
+    parser.add_argument("--compile", action="store_true", help="add rmfa-exp-compiled (~2 min more)")
     parser.add_argument("--quick", action="store_true", help="toy sizes (checks the script on a CPU)")
     args = parser.parse_args(argv)
     if args.device.startswith("cuda") and not torch.cuda.is_available():
@@ -100,6 +120,7 @@ def main(argv=None) -> int:
     started = time.perf_counter()
     args.out.mkdir(parents=True, exist_ok=True)
     df = attention_speed.main(attention_args(args))
+    launches = launch_table(args)
     rows = training_rows(args)
     (args.out / "training.json").write_text(json.dumps(rows, indent=2))
     on_gpu = args.device.startswith("cuda")
@@ -115,6 +136,7 @@ def main(argv=None) -> int:
         f"## Attention, forward + backward, ms ({shape})", "",
         time_table.round(2).to_markdown(), "",
         "## Attention, forward + backward, peak MiB", "", memory_table.round(1).to_markdown(), "",
+        "## Kernel launches", "", launches.to_markdown(), "",
         "## Training the ListOps model: tokens/s and × softmax", "",
         training_table(rows).to_markdown(), "",
         "## Targets", "", targets.to_markdown(index=False), "",

@@ -71,6 +71,28 @@ def peak_memory_mb(step: Callable[[], None], device: torch.device) -> float:
     return peak / MIB
 
 
+def kernel_count(step: Callable[[], None], device: torch.device) -> int:
+    """Kernels one call of `step` launches: CUDA kernels (and copies) on a GPU; on a CPU,
+    the compute ops the profiler records at the leaves (a proxy for launches)."""
+    synchronize(device)
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == "cuda" else [])
+    with profile(activities=activities) as prof:
+        step()
+        synchronize(device)
+    if device.type == "cuda":
+        return sum(1 for e in prof.events() if e.device_type == torch.autograd.DeviceType.CUDA)
+    events = [e for e in prof.events() if e.device_type == torch.autograd.DeviceType.CPU]
+    parents = {id(e.cpu_parent) for e in events if e.cpu_parent is not None}
+    return sum(1 for e in events if id(e) not in parents and e.name.startswith("aten::")
+               and e.name not in _VIEWS)
+
+
+_VIEWS = {"aten::view", "aten::as_strided", "aten::reshape", "aten::transpose", "aten::t", "aten::expand",
+          "aten::unsqueeze", "aten::squeeze", "aten::slice", "aten::select", "aten::permute", "aten::split",
+          "aten::unflatten", "aten::empty", "aten::empty_like", "aten::empty_strided", "aten::detach",
+          "aten::alias", "aten::lift_fresh", "aten::_unsafe_view", "aten::resolve_conj", "aten::resolve_neg"}
+
+
 def device_label(device: torch.device) -> str:
     """A human-readable name of the machine the numbers come from."""
     if device.type == "cuda":

@@ -19,7 +19,7 @@ class Variant:
     kernel: str = ""
     options: dict = field(default_factory=dict)
     # "" for the form training uses on this device; else what differs: "causal",
-    # "fused" / "reference" (the feature-map path not picked here), "compiled".
+    # "fused" / "reference" (a path not picked here), "compiled".
     form: str = ""
 
     @property
@@ -28,24 +28,25 @@ class Variant:
 
 
 def variants(num_features: int, kernels=KERNELS, device: str = "cpu", compiled: bool = False) -> list[Variant]:
-    """Every attention (rmfa with each kernel, non-causal, on the feature-map path the
-    device picks), then the rmfa-exp forms: causal (Macformer's main row), the other
-    feature-map path, and with `compiled` the fused path under torch.compile."""
+    """Every attention (rmfa with each kernel, non-causal, on the path the device picks),
+    then the rmfa-exp forms: causal (Macformer's main row) and the paths not picked here
+    (a GPU's triton default beside `fused` and `reference`; a CPU's reference default
+    beside `fused`), and with `compiled` the fused path under torch.compile."""
     out = [Variant("softmax", "softmax"), Variant("softmax_materialized", "softmax_materialized"),
            Variant("kernelized-exp", "kernelized", "exp", {"kernel": "exp"}),
            Variant("rfa", "rfa", "", {"num_features": num_features, "seed": 0})]
     rmfa = {"num_features": num_features, "seed": 0}
     out += [Variant(f"rmfa-{k}", "rmfa", k, {"kernel": k, **rmfa}) for k in kernels]
     out.append(Variant("performer", "performer", "", {"num_features": num_features, "seed": 0}))
-    other = "reference" if torch.device(device).type == "cuda" else "fused"
-    out += [Variant(f"{TARGET_VARIANT}-causal", "rmfa", "exp", {"kernel": "exp", "causal": True, **rmfa},
-                    form="causal"),
-            Variant(f"{TARGET_VARIANT}-{other}", "rmfa", "exp", {"kernel": "exp", "fused": other == "fused",
-                                                                   **rmfa}, form=other)]
+    out.append(Variant(f"{TARGET_VARIANT}-causal", "rmfa", "exp", {"kernel": "exp", "causal": True, **rmfa},
+                       form="causal"))
+    others = ("fused", "reference") if torch.device(device).type == "cuda" else ("fused",)
+    out += [Variant(f"{TARGET_VARIANT}-{path}", "rmfa", "exp", {"kernel": "exp", "path": path, **rmfa}, form=path)
+            for path in others]
     if compiled:
         # Unchunked (chunk_mb=0): the chunked form's Python loop over chunks would break the graph.
         out.append(Variant(f"{TARGET_VARIANT}-compiled", "rmfa", "exp",
-                           {"kernel": "exp", "fused": True, "chunk_mb": 0, **rmfa}, form="compiled"))
+                           {"kernel": "exp", "path": "fused", "chunk_mb": 0, **rmfa}, form="compiled"))
     return out
 
 

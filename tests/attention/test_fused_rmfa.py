@@ -7,6 +7,7 @@ import torch
 from macformer.attention import KERNELS, build_attention
 from macformer.attention.maclaurin_slots import slot_layout
 from macformer.attention.random_maclaurin import RandomMaclaurinFeatures
+from macformer.attention.rmfa import FREE_MEMORY_SHARE, chunk_tokens
 
 
 def full_order(feats: RandomMaclaurinFeatures) -> torch.Tensor:
@@ -50,9 +51,9 @@ def test_slot_layout_uses_every_column_once_and_prefixes_shrink():
 def make_pair(kernel, causal, chunk_mb=64.0, **options):
     """(fused, reference): the same draw and parameters, two paths."""
     fused = build_attention("rmfa", head_dim=16, num_heads=2, kernel=kernel, causal=causal, seed=0,
-                            fused=True, chunk_mb=chunk_mb, **options)
+                            path="fused", chunk_mb=chunk_mb, **options)
     reference = build_attention("rmfa", head_dim=16, num_heads=2, kernel=kernel, causal=causal, seed=0,
-                                fused=False, **options)
+                                path="reference", **options)
     with torch.no_grad():
         fused.post_scale.gamma.uniform_(0.5, 1.5)  # not all ones, so its gradient means something
     reference.load_state_dict(fused.state_dict())
@@ -64,18 +65,18 @@ TOLERANCE = {torch.float32: 2e-5, torch.bfloat16: 1e-2, torch.float16: 2e-3}
 
 
 # chunk_mb: 64 keeps these small inputs in one chunk (features kept for the backward);
-# 1e-6 forces 64-token chunks (features recomputed, state carried across chunks).
+# 0.5 forces 1024-token chunks (features recomputed, state carried across chunks).
 @pytest.mark.parametrize("kernel", KERNELS)
 @pytest.mark.parametrize("causal", [False, True], ids=["noncausal", "causal"])
 @pytest.mark.parametrize("dtype", list(TOLERANCE), ids=str)
-@pytest.mark.parametrize("chunk_mb", [64.0, 1e-6], ids=["whole", "chunked"])
+@pytest.mark.parametrize("chunk_mb", [64.0, 0.5], ids=["whole", "chunked"])
 def test_fused_rmfa_equals_the_reference_forward_and_backward(kernel, causal, dtype, chunk_mb):
     fused, reference = make_pair(kernel, causal, chunk_mb=chunk_mb)
     g = torch.Generator().manual_seed(4)
-    n = 150  # three chunks of 64 when chunked, the last one partial
+    n = 2100  # three chunks of 1024 when chunked, the last one partial
     q, k, v = (torch.randn(2, 2, n, 16, generator=g).to(dtype).requires_grad_() for _ in range(3))
     mask = torch.ones(2, n, dtype=torch.bool)
-    mask[1, 97:] = False  # padding, and a length that is no multiple of the causal chunk
+    mask[1, 1500:] = False  # padding, and a length that is no multiple of the causal chunk
     out_fused, out_reference = fused(q, k, v, mask), reference(q, k, v, mask)
     assert out_fused.dtype == dtype
     tol = TOLERANCE[dtype]
@@ -92,11 +93,11 @@ def test_fused_rmfa_equals_the_reference_forward_and_backward(kernel, causal, dt
 
 def test_state_dict_made_on_one_path_loads_on_the_other():
     q, k, v = (torch.randn(2, 2, 30, 16, generator=torch.Generator().manual_seed(5)) for _ in range(3))
-    fused = build_attention("rmfa", head_dim=16, num_heads=2, kernel="log", seed=1, fused=True)
-    reference = build_attention("rmfa", head_dim=16, num_heads=2, kernel="log", seed=2, fused=False)
+    fused = build_attention("rmfa", head_dim=16, num_heads=2, kernel="log", seed=1, path="fused")
+    reference = build_attention("rmfa", head_dim=16, num_heads=2, kernel="log", seed=2, path="reference")
     reference.load_state_dict(fused.state_dict())
     torch.testing.assert_close(reference(q, k, v), fused(q, k, v), rtol=2e-5, atol=2e-5)
-    other = build_attention("rmfa", head_dim=16, num_heads=2, kernel="log", seed=3, fused=True)
+    other = build_attention("rmfa", head_dim=16, num_heads=2, kernel="log", seed=3, path="fused")
     other.load_state_dict(reference.state_dict())  # and back, onto a third draw
     torch.testing.assert_close(other(q, k, v), fused(q, k, v), rtol=2e-5, atol=2e-5)
     assert fused.state_dict().keys() == reference.state_dict().keys()
@@ -109,17 +110,38 @@ def test_auto_picks_the_reference_on_a_cpu():
 
 
 def test_chunk_size_follows_the_memory_budget():
-    attention = build_attention("rmfa", head_dim=32, num_heads=2, seed=0, fused=True, chunk_mb=32.0)
+    attention = build_attention("rmfa", head_dim=32, num_heads=2, seed=0, path="fused", chunk_mb=256.0)
     q = torch.zeros(32, 2, 8192, 32)
     width = 128 + attention.features.weights.shape[1]  # D + Σ N_j floats per token and head
+    per_token = 2 * 32 * 2 * width * 4  # q and k
     chunk = attention._chunk_tokens(q)
-    assert chunk % 64 == 0 and 32 * 2 * chunk * width * 4 <= 32 * 2**20 < 32 * 2 * (chunk + 64) * width * 4
+    assert chunk % 1024 == 0 and chunk * per_token <= 256 * 2**20 < (chunk + 1024) * per_token
     assert build_attention("rmfa", head_dim=32, num_heads=2, seed=0, chunk_mb=0)._chunk_tokens(q) == 8192
+    # Without chunk_mb a CPU never chunks (a GPU decides from its free memory).
+    assert build_attention("rmfa", head_dim=32, num_heads=2, seed=0, path="fused")._chunk_tokens(q) == 8192
 
 
-@pytest.mark.parametrize("bad", [{"fused": "yes"}, {"chunk_mb": -1.0}])
+GIB = 2**30
+
+
+@pytest.mark.parametrize(("batch", "length"), [(32, 2000), (32, 4000), (32, 8000), (256, 1024), (32, 16384)],
+                         ids=["listops", "text", "retrieval", "image-pathfinder", "pathx"])
+def test_lra_shapes_never_chunk_on_a_16_gb_gpu(batch, length):
+    """The decision from free memory: the whole sequence when the features fit the share
+    of what is free. A 16 GB card with ~15 GB free never chunks an LRA shape; a card
+    with 1 GB free chunks Path-X into whole thousands of tokens."""
+    attention = build_attention("rmfa", head_dim=32, num_heads=2, seed=0, path="fused")
+    width = 128 + attention.features.weights.shape[1]
+    per_token = 2 * batch * 2 * width * 4
+    assert chunk_tokens(length, per_token, FREE_MEMORY_SHARE * 15 * GIB) == length
+    if length == 16384:
+        small = chunk_tokens(length, per_token, FREE_MEMORY_SHARE * 1 * GIB)
+        assert 1024 <= small < length and small % 1024 == 0
+
+
+@pytest.mark.parametrize("bad", [{"path": "fast"}, {"chunk_mb": -1.0}, {"fused": True}])
 def test_bad_path_options_name_the_allowed_values(bad):
-    with pytest.raises(ValueError, match="allowed values|must be >= 0"):
+    with pytest.raises((ValueError, TypeError), match="allowed"):
         build_attention("rmfa", head_dim=8, num_heads=1, **bad)
 
 

@@ -28,6 +28,7 @@ from torch import nn
 
 from .kernels import check_kernel, maclaurin_coefficients
 from .maclaurin_slots import Groups, slot_features, slot_layout
+from .rmf.feature_tables import FeatureTables, build_tables
 
 
 def degree_probabilities(max_degree: int, p: float = 2.0) -> torch.Tensor:
@@ -94,8 +95,21 @@ class RandomMaclaurinFeatures(nn.Module):
 
     def _set_groups(self, groups: Groups) -> None:
         self._groups = groups
+        self._tables: dict[tuple[int, str], FeatureTables] = {}
         columns, self._slot_counts, self.slot_order = slot_layout(groups)
         self.slot_weights = self.weights[:, columns.to(self.weights.device)]  # [d, Σ N_j], slot order
+
+    def triton_tables(self, feature_block: int) -> FeatureTables:
+        """This draw laid out for the Triton kernels (rmf/feature_tables.py), cached."""
+        key = (feature_block, str(self.weights.device))
+        if key not in self._tables:
+            weights = self.weights.detach().cpu()
+            signs = [weights[:, row + j: row + n * c: c].sign()  # [d, n]: factor i at row + i·c + j
+                     for n, c, row, _ in self._groups for j in range(c)]
+            tables = build_tables(self.degrees.cpu(), signs, self.scales.cpu(), float(self.constant),
+                                  feature_block)
+            self._tables[key] = tables.ready(feature_block, self.weights.device)
+        return self._tables[key]
 
     def _scales_of(self, degrees: torch.Tensor) -> torch.Tensor:
         """√(a_N / P(N)) / √(D−1) per feature, in float64.

@@ -10,10 +10,11 @@ ppSBN, |q·k| ≤ d^-1/2, so the kernel weights of any two keys differ by at mos
 factor f(d^-1/2)/f(-d^-1/2) (1.42 for exp at d = 32): non-causally every position gets
 almost the same global mean of v, while the causal running mean carries position.
 
-Paths (same result, tested equal): on a CPU the grouped reference feature map feeds
-`linear_attention` block by block; on a GPU (`fused=None`) the fused slot product
-(maclaurin_slots.py) runs q and k in one call, and a sequence too long for `chunk_mb`
-goes through `lean_linear_attention`, which keeps no feature tensor.
+Paths (same result, tested equal; `path`, resolved in rmf/paths.py): on a CPU the
+grouped reference feature map feeds `linear_attention` block by block; on a GPU the
+fused Triton kernels (rmf/triton_rmfa.py) compute pre-scaling, features, state and
+normalisation without any feature tensor in memory. `fused` (the slot product) is
+kept for comparison on a GPU where Triton is missing.
 """
 
 from __future__ import annotations
@@ -31,9 +32,24 @@ from .linear_attention import (
     values_with_ones,
 )
 from .ppsbn import PostScale
+from .rmf.paths import check_path, resolve_path
+from .rmf.triton_rmfa import KernelConfig, rmfa_triton
 from .random_maclaurin import RandomMaclaurinFeatures
 from .registry import register_attention
 from .scaling import check_radius, max_norm, scale_queries_keys
+
+
+# The share of a GPU's free memory the fused slot path's features may take before it
+# chunks the sequence.
+FREE_MEMORY_SHARE = 0.4
+
+
+def chunk_tokens(n: int, per_token_bytes: float, budget_bytes: float) -> int:
+    """Tokens per chunk: all n when they fit the budget, else whole multiples of 1024
+    (at least 1024: chunks of thousands of tokens keep the GPU busy)."""
+    if n * per_token_bytes <= budget_bytes:
+        return n
+    return max(1024, int(budget_bytes // per_token_bytes) // 1024 * 1024)
 
 
 @register_attention("rmfa")
@@ -41,16 +57,17 @@ class RandomMaclaurinFeatureAttention(nn.Module):
     def __init__(self, head_dim: int, num_heads: int, kernel: str = "exp", num_features: int = 128,
                  max_degree: int = 20, ppsbn: bool = True, causal: bool = False, seed: int | None = None,
                  ppsbn_power: bool = False, denominator_floor: float = 1.0, shared_gamma: bool = False,
-                 importance_weights: bool = True, fused: bool | None = None, chunk_mb: float = 32.0):
+                 importance_weights: bool = True, path: str = "auto", chunk_mb: float | None = None):
         super().__init__()
         self.kernel, self.ppsbn, self.causal = check_kernel(kernel), ppsbn, causal
-        if fused not in (None, True, False):
-            raise ValueError(f"fused={fused!r} is not allowed; allowed values: null (auto), true, false")
-        if not chunk_mb >= 0:
-            raise ValueError(f"chunk_mb must be >= 0 (0 never chunks), got {chunk_mb!r}")
+        if chunk_mb is not None and not chunk_mb >= 0:
+            raise ValueError(f"chunk_mb={chunk_mb!r} is not allowed; allowed values: null (from the GPU's "
+                             f"free memory) or a number of MiB >= 0 (0 never chunks)")
+        self.path = check_path(path)
         self.denominator_floor, self.chunk_mb = denominator_floor, chunk_mb
         self.features = RandomMaclaurinFeatures(head_dim, num_features, kernel, max_degree, seed=seed,
-                                                importance_weights=importance_weights, fused=fused)
+                                                importance_weights=importance_weights,
+                                                fused=self.path == "fused")
         self.post_scale = (PostScale(num_heads, head_dim, power=ppsbn_power, shared=shared_gamma)
                            if ppsbn else None)
 
@@ -66,9 +83,15 @@ class RandomMaclaurinFeatureAttention(nn.Module):
         dtype = q.dtype
         # Products of up to max_degree projections overflow half precision: run in fp32.
         with torch.autocast(device_type=q.device.type, enabled=False):
+            path = self.path_for(q)
+            if path == "triton":
+                out = self._triton(q, k, v, key_padding_mask)
+                if self.post_scale is not None:
+                    out = self.post_scale(out)
+                return to_dtype_saturating(out, dtype)
             q, k, v = at_least_float32(q, k, v)
             q, k = self._scaled(q, k, key_padding_mask)
-            if not self.features.uses_fused(q):
+            if path == "reference":
                 out = linear_attention(self.features.blocks(q), self.features.blocks(k), v, key_padding_mask,
                                        causal=self.causal, denominator_floor=self.denominator_floor)
             elif (chunk := self._chunk_tokens(q)) < q.shape[-2]:
@@ -77,24 +100,43 @@ class RandomMaclaurinFeatureAttention(nn.Module):
                                             self.denominator_floor, chunk)
             else:
                 # q and k through the feature map together: one projection, one set of products.
-                phi = self.features(torch.stack((q, k)))  # [2, B, H, N, D]
+                phi = self.features.forward_fused(torch.stack((q, k)))  # [2, B, H, N, D]
                 out = linear_attention(phi[0], phi[1], v, key_padding_mask,
                                        causal=self.causal, denominator_floor=self.denominator_floor)
             if self.post_scale is not None:
                 out = self.post_scale(out)
         return to_dtype_saturating(out, dtype)
 
+    def path_for(self, q: torch.Tensor) -> str:
+        """The path that runs for q (rmf/paths.py): reference, fused or triton."""
+        return resolve_path(self.path, q.is_cuda, q.shape[-1])
+
+    def _triton(self, q, k, v, key_padding_mask):
+        """Pre-scaling, features, state and normalisation in the Triton kernels (fp32 inside)."""
+        if not self.ppsbn:
+            s = q.shape[-1] ** -0.25  # the kernels scale by d^-1/4: check the radius on what they see
+            bound = s * s * max_norm(q.detach().float(), None) * max_norm(k.detach().float(), key_padding_mask)
+            check_radius(self.kernel, bound, "the bound max‖q‖·max‖k‖ on |q·k|")
+        config = KernelConfig.for_device(q.device)
+        tables = self.features.triton_tables(config.feature_block)
+        return rmfa_triton(q, k, v, key_padding_mask, tables, self.ppsbn, self.causal,
+                           self.denominator_floor, config)
+
     def _chunk_tokens(self, q: torch.Tensor) -> int:
-        """Tokens per chunk on the fused path: the features and projection of one chunk
-        of q or k ([B, H, chunk, D + Σ N_j] floats) fit in `chunk_mb` MiB. A sequence
-        within one chunk keeps its features for the backward (fewest launches); a longer
-        one runs chunk by chunk and recomputes them (memory follows the chunk, not N).
-        chunk_mb = 0 never chunks."""
-        if self.chunk_mb <= 0:
+        """Tokens per chunk on the fused slot path: the whole sequence unless its features
+        and projection ([B, H, N, D + Σ N_j] floats for q and k) exceed the budget:
+        `chunk_mb` MiB when set (0 never chunks), else a share of the GPU's free memory."""
+        if self.chunk_mb is not None and self.chunk_mb <= 0:
             return q.shape[-2]
         width = self.features.num_features + self.features.weights.shape[1]
-        per_token = q.shape[0] * q.shape[1] * width * q.element_size()
-        return max(64, int(self.chunk_mb * 2**20 // per_token) // 64 * 64)  # whole causal blocks
+        per_token = 2 * q.shape[0] * q.shape[1] * width * q.element_size()
+        if self.chunk_mb is not None:
+            budget = self.chunk_mb * 2**20
+        elif q.is_cuda:
+            budget = FREE_MEMORY_SHARE * torch.cuda.mem_get_info(q.device)[0]
+        else:
+            return q.shape[-2]
+        return chunk_tokens(q.shape[-2], per_token, budget)
 
     def attention_weights(self, q, k, key_padding_mask=None):
         """[B, H, N, N]: the weights the forward applies to v (for diagnostics)."""

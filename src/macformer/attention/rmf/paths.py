@@ -1,0 +1,69 @@
+"""Which path computes RMFA, resolved in one place.
+
+- `reference`: the grouped eager feature map (random_maclaurin.py) and torch linear
+  attention; the CPU's path (fewest copies; launches cost little there).
+- `triton`: the fused Triton kernels (triton_rmfa.py); a CUDA GPU's path. On a CPU it
+  runs only in the Triton interpreter (TRITON_INTERPRET=1), for tests.
+- `fused`: the slot-ordered eager feature map (maclaurin_slots.py) with torch linear
+  attention, chunked only when the features would not fit the GPU's free memory.
+- `auto`: triton on a CUDA tensor when Triton is installed and the head dimension
+  fits the kernels, else fused on a GPU (saying why, once) and reference on a CPU.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+
+PATHS = ("auto", "reference", "fused", "triton")
+
+log = logging.getLogger(__name__)
+
+
+def check_path(path: str) -> str:
+    if path not in PATHS:
+        raise ValueError(f"path={path!r} is not allowed; allowed values: {', '.join(PATHS)}")
+    return path
+
+
+@functools.cache
+def triton_missing() -> str | None:
+    """Why the Triton path cannot run here, or None."""
+    try:
+        import triton  # noqa: F401
+    except ImportError:
+        return "triton is not installed (pip install triton)"
+    return None
+
+
+def interpreting() -> bool:
+    return os.environ.get("TRITON_INTERPRET") == "1"
+
+
+def resolve_path(path: str, is_cuda: bool, head_dim: int) -> str:
+    """The path that runs for `path` on this device; a path that cannot run is a one-line error."""
+    from .triton_rmfa import supported
+
+    why = triton_missing()
+    if why is None and not supported(head_dim):
+        why = f"the Triton kernels need a head dimension that is a power of two in 16..128, got {head_dim}"
+    if why is None and not (is_cuda or interpreting()):
+        why = "the Triton kernels need a CUDA tensor (or TRITON_INTERPRET=1 on a CPU)"
+    if path == "triton":
+        if why is not None:
+            raise ValueError(f"rmfa path=triton cannot run: {why}; allowed values: {', '.join(PATHS)}")
+        return "triton"
+    if path != "auto":
+        return path
+    if not is_cuda:
+        return "reference"
+    if why is None:
+        return "triton"
+    _say_once(f"rmfa path=auto on a GPU falls back to the fused path: {why}")
+    return "fused"
+
+
+@functools.cache
+def _say_once(message: str) -> None:
+    log.warning(message)
