@@ -29,8 +29,9 @@ from macformer.attention import build_attention  # noqa: E402
 from macformer.attention.rmf.triton_rmfa import KernelConfig, rmfa_triton  # noqa: E402
 
 CONFIGS = [KernelConfig(block=b, feature_block=f, num_warps=w, backward_warps=bw, att=a)
-           for b, f, w, bw in ((64, 32, 8, 8), (64, 32, 4, 8), (32, 32, 4, 4), (64, 64, 8, 8), (128, 32, 8, 8))
-           for a in ("bf16x3", "bf16")]
+           for b, f, w, bw, a in ((64, 32, 8, 8, "bf16x3"), (64, 32, 8, 8, "bf16"), (64, 32, 4, 8, "bf16"),
+                                  (32, 32, 4, 4, "bf16x3"), (32, 32, 4, 4, "bf16"), (64, 64, 8, 8, "bf16"),
+                                  (128, 32, 8, 8, "bf16"), (32, 16, 4, 4, "bf16"))]
 WITHIN_SPREAD = 0.1  # p99 |err| / σ a precision may reach
 
 
@@ -107,11 +108,21 @@ def main(argv=None) -> int:
     candidates = wide[[any(f"att={a}," in c for a in allowed) for c in wide.index]].dropna()
     best = candidates["sum"].idxmin() if not candidates.empty else None
     regs = pd.DataFrame(registers())
+    breakdown = ""
+    if best and device.type == "cuda":
+        from torch.profiler import ProfilerActivity, profile
+        for causal in (False, True):
+            with profile(activities=[ProfilerActivity.CUDA]) as prof:
+                steps[(best, causal)]()
+                torch.cuda.synchronize()
+            breakdown += (f"\n### {'causal' if causal else 'non-causal'}, one forward + backward\n\n```\n"
+                          + prof.key_averages().table(sort_by="cuda_time_total", row_limit=14) + "\n```\n")
     name = torch.cuda.get_device_name(0) if device.type == "cuda" else "cpu, Triton interpreter"
     text = (f"# Triton RMFA tuning ({name}), N = {args.length}, batch {args.batch}, bf16\n\n"
             f"Forward + backward ms, median of {args.repeats}.\n\n" + wide.round(3).to_markdown() +
             f"\n\nPrecisions within {WITHIN_SPREAD} σ: {', '.join(sorted(allowed)) or 'none'}; best: `{best}`\n\n"
-            "## Registers and spills\n\n" + (regs.to_markdown(index=False) if not regs.empty else "(none)") + "\n")
+            "## Registers and spills\n\n" + (regs.to_markdown(index=False) if not regs.empty else "(none)") + "\n"
+            + ("\n## Where the time goes (best)\n" + breakdown if breakdown else ""))
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "triton_tuning.md").write_text(text)
     if best:
