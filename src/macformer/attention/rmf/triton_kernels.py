@@ -156,43 +156,32 @@ def _features_backward(x, dphi, w_ptr, b_ptr, s_ptr, k_ptr, t, D_HEAD: tl.conste
 
 
 @triton.jit
-def _state_kernel(x_ptr, v_ptr, z_ptr, state_ptr, zstate_ptr,
-                  w_ptr, b_ptr, s_ptr, k_ptr, N, H, NC, DP,
+def _state_kernel(x_ptr, v_ptr, z_ptr, state_ptr, zstate_ptr, w_ptr, b_ptr, s_ptr, k_ptr, N, H, NC, DP,
                   D_HEAD: tl.constexpr, BLK: tl.constexpr, BD: tl.constexpr, SCALE: tl.constexpr,
-                  PPSBN: tl.constexpr, EPS: tl.constexpr, CAUSAL: tl.constexpr, REVERSE: tl.constexpr,
-                  MASK_V: tl.constexpr, PROJ_BF16: tl.constexpr, ATT: tl.constexpr):
-    """Tile t of Σ_j φ(x_j)ᵀ v_j and Σ_j φ(x_j) z_j, one (batch, head) per program row.
+                  PPSBN: tl.constexpr, EPS: tl.constexpr, MASK_V: tl.constexpr, PROJ_BF16: tl.constexpr,
+                  ATT: tl.constexpr):
+    """Tile t of one chunk's φ(x)ᵀ v and φ(x)ᵀ z, [BH, NC, DP, d] and [BH, NC, DP]: every
+    (batch·head, tile, chunk) in parallel; the caller sums or prefix-sums over chunks.
 
     Forward: x = k, v = v, z = mask (MASK_V: v is masked too). Backward: x = q,
-    v = ∂/∂numerator, z = ∂/∂denominator, walked in REVERSE. CAUSAL stores, for each
-    chunk, the state of the chunks before it (after it, in reverse), [BH, NC, DP, d];
-    otherwise the total, [BH, DP, d].
+    v = ∂/∂numerator, z = ∂/∂denominator.
     """
     bh = tl.program_id(0)
     t = tl.program_id(1)
+    c = tl.program_id(2)
     b = bh // H
-    acc = tl.zeros((BD, D_HEAD), tl.float32)
-    zacc = tl.zeros((BD,), tl.float32)
+    row0 = c * BLK
+    x = _prescale(_load_rows(x_ptr, bh, row0, N, D_HEAD, BLK), SCALE, PPSBN, D_HEAD, EPS)
+    phi = _features(x, w_ptr, b_ptr, s_ptr, k_ptr, t, D_HEAD, DP, BD, BLK, PROJ_BF16)
+    v = _load_rows(v_ptr, bh, row0, N, D_HEAD, BLK)
+    z = _load_vector(z_ptr, b if MASK_V else bh, row0, N, BLK)
+    if MASK_V:
+        v = v * z[:, None]
     cols = t * BD + tl.arange(0, BD)
     k = tl.arange(0, D_HEAD)
-    for step in range(NC):
-        c = NC - 1 - step if REVERSE else step
-        row0 = c * BLK
-        if CAUSAL:  # the state entering this chunk
-            out = state_ptr + ((bh * NC + c) * DP + cols[:, None]) * D_HEAD + k[None, :]
-            tl.store(out, acc)
-            tl.store(zstate_ptr + (bh * NC + c) * DP + cols, zacc)
-        x = _prescale(_load_rows(x_ptr, bh, row0, N, D_HEAD, BLK), SCALE, PPSBN, D_HEAD, EPS)
-        phi = _features(x, w_ptr, b_ptr, s_ptr, k_ptr, t, D_HEAD, DP, BD, BLK, PROJ_BF16)
-        v = _load_rows(v_ptr, bh, row0, N, D_HEAD, BLK)
-        z = _load_vector(z_ptr, b if MASK_V else bh, row0, N, BLK)
-        if MASK_V:
-            v = v * z[:, None]
-        acc += _mm(tl.trans(phi), v, ATT)
-        zacc += tl.sum(phi * z[:, None], axis=0)
-    if not CAUSAL:
-        tl.store(state_ptr + (bh * DP + cols[:, None]) * D_HEAD + k[None, :], acc)
-        tl.store(zstate_ptr + bh * DP + cols, zacc)
+    out = state_ptr + ((bh * NC + c) * DP + cols[:, None]) * D_HEAD + k[None, :]
+    tl.store(out, _mm(tl.trans(phi), v, ATT))
+    tl.store(zstate_ptr + (bh * NC + c) * DP + cols, tl.sum(phi * z[:, None], axis=0))
 
 
 @triton.jit

@@ -69,21 +69,32 @@ def rmfa_triton(q, k, v, mask, tables: FeatureTables, ppsbn: bool, causal: bool,
 
 
 def _launch_state(x, vals, z, mask_v, H, tables, ppsbn, causal, reverse, config):
-    """Σ φ(x)ᵀ vals and Σ φ(x) z per chunk (causal: what each chunk sees) or in total."""
+    """Σ_j φ(x_j)ᵀ vals_j and Σ_j φ(x_j) z_j: in total, or (causal) for each chunk over the
+    chunks before it (after it, in `reverse`). Each chunk's own sum comes from the kernel,
+    all chunks in parallel; the sums over chunks are one torch reduction or prefix sum."""
     import triton
 
     from .triton_kernels import _state_kernel
     BH, N, d = x.shape
     NC = triton.cdiv(N, config.block)
-    shape = (BH, NC, tables.padded) if causal else (BH, tables.padded)
-    state = x.new_empty(*shape, d, dtype=torch.float32)
-    zstate = x.new_empty(*shape, dtype=torch.float32)
-    _state_kernel[(BH, tables.num_tiles)](
-        x, vals, z, state, zstate, *tables.pointers(), N, H, NC, tables.padded,
+    local = x.new_empty(BH, NC, tables.padded, d, dtype=torch.float32)
+    zlocal = x.new_empty(BH, NC, tables.padded, dtype=torch.float32)
+    _state_kernel[(BH, tables.num_tiles, NC)](
+        x, vals, z, local, zlocal, *tables.pointers(), N, H, NC, tables.padded,
         D_HEAD=d, BLK=config.block, BD=config.feature_block, SCALE=d ** -0.25, PPSBN=ppsbn, EPS=_EPS,
-        CAUSAL=causal, REVERSE=reverse, MASK_V=mask_v, PROJ_BF16=config.proj_bf16, ATT=config.att,
-        num_warps=config.num_warps)
-    return state, zstate
+        MASK_V=mask_v, PROJ_BF16=config.proj_bf16, ATT=config.att, num_warps=config.num_warps)
+    if not causal:
+        return local.sum(1), zlocal.sum(1)  # [BH, DP, d], [BH, DP]
+    return _exclusive(local, reverse), _exclusive(zlocal, reverse)
+
+
+def _exclusive(local: torch.Tensor, reverse: bool) -> torch.Tensor:
+    """Per chunk, the sum over the chunks before it (after it when `reverse`), in place of
+    `local`, [BH, NC, ...]: inclusive prefix sum, minus the chunk (or from the total)."""
+    inclusive = local.cumsum(1)
+    if reverse:
+        return torch.sub(inclusive[:, -1:], inclusive, out=local)
+    return torch.sub(inclusive, local, out=local)
 
 
 class _RMFA(torch.autograd.Function):
