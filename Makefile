@@ -105,9 +105,9 @@ ARGS ?=
 train: install
 	$(VENV)/bin/macformer-train $(ARGS)
 
-# On one GPU, in ~3 minutes: the attention speed table (bf16 inputs, N = 1K ... 64K, the
-# fused, reference and compiled rmfa paths) and the ListOps training-throughput table at
-# N = 2048 and 4096, with every speed target as PASS/FAIL, in results/gpu-speed/.
+# On one GPU, in about a minute: the attention speed table (bf16 inputs, N = 1K ... 64K,
+# rmfa on its Triton and reference paths), kernel launches and the ListOps
+# training-throughput table at N = 2048 and 4096, every target as PASS/FAIL, in results/gpu-speed/.
 .PHONY: gpu-speed
 GPU_SPEED_ARGS ?=
 gpu-speed: install

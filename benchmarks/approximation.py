@@ -64,7 +64,7 @@ from macformer.attention.kernels import (  # noqa: E402
     maclaurin_coefficients,
     radius_of_convergence,
 )
-from macformer.attention.random_maclaurin import (  # noqa: E402
+from macformer.attention.rmf.random_maclaurin import (  # noqa: E402
     RandomMaclaurinFeatures,
 )
 from macformer.attention.scaling import scale_queries_keys  # noqa: E402

@@ -108,7 +108,7 @@ def run(args) -> tuple[pd.DataFrame, list[str]]:
         label += f", allocator: {allocator_label()}"
     memory_limit_mb = args.max_memory_gb * 1024
     rows, skipped = [], []
-    all_variants = variants(args.num_features, device=args.device, compiled=args.compile)
+    all_variants = variants(args.num_features, device=args.device)
     dtype = DTYPES[args.dtype]
     for shape_index, head_dim in enumerate(args.head_dims):
         shape = (args.batch, args.heads, head_dim)
@@ -199,8 +199,6 @@ def parse_args(argv=None):
     p.add_argument("--dtype", choices=list(DTYPES), default="float32",
                    help="q, k, v dtype (softmax's SDPA then takes its 16-bit flash kernel on a GPU; "
                         "the random-feature attentions compute in float32 inside)")
-    p.add_argument("--compile", action="store_true",
-                   help="also time rmfa-exp's fused path under torch.compile (rmfa-exp-compiled)")
     p.add_argument("--gpu-targets", action="store_true",
                    help="only what the GPU targets need: batch 32, head dim 32, N = 1K ... 64K")
     p.add_argument("--threads", type=int, default=min(2, os.cpu_count() or 1),
@@ -242,8 +240,7 @@ def parse_args(argv=None):
         args.lengths, args.head_dims, args.batch = [1024, 2048, 4096, 8192, 16384], [32], 32
         args.extra_lengths = [32768, 65536]
         args.variants = [REFERENCE, "rfa", "performer", TARGET_VARIANT, f"{TARGET_VARIANT}-causal",
-                         f"{TARGET_VARIANT}-fused", f"{TARGET_VARIANT}-reference"] + (
-                             [f"{TARGET_VARIANT}-compiled"] if args.compile else [])
+                         f"{TARGET_VARIANT}-reference"]
         args.extra_variants = [v for v in args.variants if v != REFERENCE]
     if args.max_memory_gb is None:
         if args.device.startswith("cuda"):

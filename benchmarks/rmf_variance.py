@@ -29,7 +29,7 @@ import torch
 
 from macformer.attention.kernels import evaluate_series as series  # Σ c_n tⁿ by Horner
 from macformer.attention.kernels import maclaurin_coefficients
-from macformer.attention.random_maclaurin import RandomMaclaurinFeatures, degree_probabilities
+from macformer.attention.rmf.random_maclaurin import RandomMaclaurinFeatures, degree_probabilities
 
 MAX_DEGREE = 20  # the authors' truncation, RMFA's default
 HEAD_DIM = 32

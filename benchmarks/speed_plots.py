@@ -25,7 +25,7 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator  # noqa: 
 from macformer.report.style import STYLE, look, random_features  # noqa: E402
 
 FAMILY_NOTE = ("solid: exact attention · dashed: random-feature attention · dotted: non-causal form · "
-               "dash-dot-dot: another path (× reference, X fused, * compiled)")
+               "dash-dot-dot: another path (× reference)")
 
 
 @dataclass
@@ -34,11 +34,11 @@ class Line:
     attention: str
     kernel: str | None
     points: pd.DataFrame  # seq_len, value, low, high (low/high: spread over merged kernels)
-    form: str = ""  # "" or the benchmark's form of the variant (causal, fused, reference, compiled)
+    form: str = ""  # "" or the benchmark's form of the variant (causal, reference)
 
 
 # Forms of one variant (same colour): a marker of their own, since "other" sets one line style.
-_FORM_MARKERS = {"fused": "X", "reference": "x", "compiled": "*"}
+_FORM_MARKERS = {"reference": "x"}
 
 
 def line_style(line: Line):

@@ -13,7 +13,7 @@ does not depend on the content).
 Rows: softmax (PyTorch's SDPA), rfa, performer (the cheapest random-feature attention
 here with the same D: a floor for what any D = 128 linear attention reaches), rmfa
 (non-causal) and rmfa-causal (Macformer's main row), each on the path its device
-picks (Triton on a GPU), and rmfa-causal-fused (the slot-product path) beside them. 16-bit mixed precision on a GPU, float32 on a CPU.
+picks (Triton on a GPU), and rmfa-causal-reference (the eager path) beside them. 16-bit mixed precision on a GPU, float32 on a CPU.
 """
 
 from __future__ import annotations
@@ -39,8 +39,9 @@ ATTENTIONS = {
     "performer": ("performer", {"num_features": 128}),
     "rmfa": ("rmfa", {"kernel": "exp", "num_features": 128}),
     "rmfa-causal": ("rmfa", {"kernel": "exp", "num_features": 128, "causal": True}),
-    # The slot-product path, for comparison with the device's default.
-    "rmfa-causal-fused": ("rmfa", {"kernel": "exp", "num_features": 128, "causal": True, "path": "fused"}),
+    # The reference path, for comparison with a GPU's Triton default.
+    "rmfa-causal-reference": ("rmfa", {"kernel": "exp", "num_features": 128, "causal": True,
+                                       "path": "reference"}),
 }
 
 

@@ -69,12 +69,15 @@ def main(argv=None) -> int:
     p.add_argument("--repeats", type=int, default=7)
     p.add_argument("--precision-json", type=Path)
     p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--configs", nargs="+", help="MACFORMER_TRITON_CONFIG strings (default: the built-in grid)")
     p.add_argument("--device", default="cuda", help="cpu runs the Triton interpreter (a wiring check)")
     args = p.parse_args(argv)
     if args.device == "cuda" and not torch.cuda.is_available():
         p.error("needs a CUDA GPU (or --device cpu with TRITON_INTERPRET=1, a wiring check)")
     device = torch.device(args.device)
     configs = CONFIGS if device.type == "cuda" else [KernelConfig.for_device(device)]
+    if args.configs:
+        configs = [KernelConfig.parse(c) for c in args.configs]
     allowed = {"bf16x3", "bf16"} if device.type == "cuda" else {"ieee"}
     if args.precision_json:
         rows = json.loads(args.precision_json.read_text())

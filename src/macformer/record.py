@@ -56,6 +56,8 @@ SCHEMA: dict[str, str] = {
     "train_steps_per_second": "optimiser steps per second, first steps excluded",
     "peak_memory_mb": "CUDA max allocated (GPU) or peak process RSS during training (CPU), MiB",
     "device": "e.g. 'cpu, 2 threads' or the GPU name (× processes under DDP)",
+    "attention_path": "the code path the attention ran (rmfa: reference or triton), null for an "
+                      "attention with one path",
     "params": "trainable parameters",
     "seq_len": "padded sequence length the model saw (per document for retrieval)",
     "batch_size": "batch size per process",

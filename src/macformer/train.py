@@ -22,6 +22,7 @@ import torch
 from omegaconf import DictConfig, OmegaConf
 
 from macformer.allocator import keep_freed_memory
+from macformer.attention.rmf.paths import paths_taken
 from macformer.config import CONFIG_DIR, compose_run, output_dir
 from macformer.record import COMPLETED, INTERRUPTED, STOPPED, new_record, run_facts, write_summary
 from macformer.training.checks import ConfigError, check_config, check_logger_login
@@ -186,6 +187,7 @@ def _fit_and_test(cfg: DictConfig, checkpoint: Path | None, summary: dict):
         trainer.fit(module, datamodule=datamodule, ckpt_path=str(checkpoint) if checkpoint else None)
     finally:
         _collect(trainer, summary)
+        summary["attention_path"] = paths_taken(model)
         summary["skipped_steps"] = health.skips.skipped
     if trainer.interrupted:
         raise KeyboardInterrupt("training was interrupted")

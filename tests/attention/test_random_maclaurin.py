@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from macformer.attention.kernels import KERNELS, maclaurin_coefficients, truncated_kernel_value
-from macformer.attention.random_maclaurin import RandomMaclaurinFeatures, degree_probabilities
+from macformer.attention.rmf.random_maclaurin import RandomMaclaurinFeatures, degree_probabilities
 
 
 def pair_with_dot(norm_sq: float, cosine: float, dim: int = 16, seed: int = 0):

@@ -115,13 +115,14 @@ def test_triton_backward_is_exact_where_a_projection_is_zero():
     compare(attention, q, k, v, mask, tol=1e-4)
 
 
-def test_path_resolution():
+def test_path_resolution(caplog):
     assert resolve_path("auto", is_cuda=False, head_dim=32) == "reference"
     assert resolve_path("reference", is_cuda=True, head_dim=32) == "reference"
     if interpreting():
         assert resolve_path("triton", is_cuda=False, head_dim=32) == "triton"
     assert resolve_path("auto", is_cuda=True, head_dim=32) == "triton"
-    assert resolve_path("auto", is_cuda=True, head_dim=24) == "fused"  # falls back, saying why
+    assert resolve_path("auto", is_cuda=True, head_dim=24) == "reference"  # falls back, saying why
+    assert "falls back to the reference path" in caplog.text and "got 24" in caplog.text
     with pytest.raises(ValueError, match="power of two.*allowed values"):
         resolve_path("triton", is_cuda=True, head_dim=24)
 
@@ -137,3 +138,21 @@ def test_triton_on_cuda_equals_the_naive_form(kernel):
     result = subprocess.run([sys.executable, str(CUDA_CHECK), kernel], capture_output=True, text=True,
                             timeout=600)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+
+@in_interpreter
+def test_a_state_dict_moves_between_paths():
+    """The draw is module state: a checkpoint made on one path gives the same output on the other."""
+    q, k, v, mask = inputs(24)
+    triton = make("log", causal=True, seed=1)
+    reference = build_attention("rmfa", head_dim=16, num_heads=2, kernel="log", causal=True, seed=2,
+                                num_features=40, path="reference")
+    reference.load_state_dict(triton.state_dict())
+    torch.testing.assert_close(reference(q, k, v, mask), triton(q, k, v, mask), rtol=1e-4, atol=1e-5)
+    assert triton.last_path == "triton" and reference.last_path == "reference"
+
+
+@pytest.mark.parametrize("bad", [{"path": "fast"}, {"fused": True}, {"chunk_mb": 32}])
+def test_bad_path_options_name_the_allowed_values(bad):
+    with pytest.raises(ValueError, match="allowed"):
+        build_attention("rmfa", head_dim=8, num_heads=1, **bad)

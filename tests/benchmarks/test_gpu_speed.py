@@ -12,7 +12,7 @@ def test_gpu_check_writes_both_tables_and_every_target(tmp_path):
     assert gpu_speed.main(["--device", "cpu", "--quick", "--out", str(tmp_path)]) == 0
     text = (tmp_path / "gpu_speed.md").read_text()
     for heading in ("## Attention, forward + backward, ms", "## Attention, forward + backward, peak MiB",
-                    "## Training the ListOps model", "## Targets"):
+                    "## Kernel launches", "## Training the ListOps model", "## Targets"):
         assert heading in text
     for variant in ("softmax", "rfa", "performer", "rmfa-exp", "rmfa-exp-causal"):
         assert f"| {variant} " in text

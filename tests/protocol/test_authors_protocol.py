@@ -175,7 +175,10 @@ def test_pooling_over_all_positions_counts_padding_as_zeros():
 
 
 def test_unweighted_features_drop_the_degree_probability():
-    from macformer.attention.random_maclaurin import RandomMaclaurinFeatures, degree_probabilities
+    from macformer.attention.rmf.random_maclaurin import (
+        RandomMaclaurinFeatures,
+        degree_probabilities,
+    )
 
     ours = RandomMaclaurinFeatures(8, 64, "exp", seed=0)
     theirs = RandomMaclaurinFeatures(8, 64, "exp", seed=0, importance_weights=False)

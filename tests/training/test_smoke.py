@@ -31,6 +31,8 @@ def test_smoke_run_per_task(task, lra_data, tmp_path):
     assert 0.0 <= summary["val_accuracy"] <= 1.0 and 0.0 <= summary["test_accuracy"] <= 1.0
     assert summary["train_tokens_per_second"] > 0 and summary["peak_memory_mb"] > 0
     assert summary["params"] > 0 and summary["device"].startswith("cpu")
+    # rmfa records the path it ran (on a CPU the reference); the others have one path.
+    assert summary["attention_path"] == ("reference" if "attention=rmfa" in ATTENTION_FOR_TASK[task] else None)
     written = json.loads((tmp_path / "results" / "runs" / "smoke" / task / summary["run_dir"].split(f"/{task}/")[1]
                           / SUMMARY_NAME).read_text())
     assert written == json.loads(json.dumps(summary)) and set(SCHEMA) <= set(written)

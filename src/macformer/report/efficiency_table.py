@@ -13,7 +13,7 @@ from .variants import variant_label, variant_of, variant_sort_key
 SETTING = ("profile", "column", "device", "seq_len", "batch_size")
 EFFICIENCY_COLUMNS = (*SETTING, *VARIANT_KEY[1:], "label", "seeds", "tokens_per_second",
                       "steps_per_second", "speedup_vs_softmax", "peak_memory_mb",
-                      "memory_vs_softmax")
+                      "memory_vs_softmax", "path")
 
 
 def efficiency_frame(runs: Runs) -> pd.DataFrame:
@@ -26,8 +26,8 @@ def efficiency_frame(runs: Runs) -> pd.DataFrame:
         setting = (r["profile"], r["column"], py(r["device"]) or "unknown device",
                    py(r["seq_len"]), py(r["batch_size"]))
         groups.setdefault((setting, variant_of(r)), []).append(
-            {k: py(r[k]) for k in ("train_tokens_per_second", "train_steps_per_second",
-                                   "peak_memory_mb")})
+            {k: py(r.get(k)) for k in ("train_tokens_per_second", "train_steps_per_second",
+                                       "peak_memory_mb", "attention_path")})
     variants = sorted({v for _, v in groups}, key=variant_sort_key)
     out = []
     for (setting, variant), members in groups.items():
@@ -36,7 +36,9 @@ def efficiency_frame(runs: Runs) -> pd.DataFrame:
                     "label": variant_label(variant, variants), "seeds": len(members),
                     "tokens_per_second": mean(m["train_tokens_per_second"] for m in members),
                     "steps_per_second": mean(m["train_steps_per_second"] for m in members),
-                    "peak_memory_mb": mean(m["peak_memory_mb"] for m in members)})
+                    "peak_memory_mb": mean(m["peak_memory_mb"] for m in members),
+                    # Which code path ran (rmfa: reference or triton), as the summaries record it.
+                    "path": ", ".join(sorted({m["attention_path"] for m in members} - {None})) or "—"})
     # The baseline: softmax on the same setting, the untagged LRA-protocol run first.
     softmax: dict[tuple, dict] = {}
     for r in sorted((r for r in out if r["attention"] == "softmax"),
@@ -66,7 +68,9 @@ def efficiency_report(runs: Runs, profile: str) -> tuple[Document, pd.DataFrame]
         "by torch; on a CPU the process's peak resident memory); mem × softmax: peak MiB "
         "divided by softmax's (below 1 = less memory). A ratio is `n/a` when softmax did not "
         "run under the same setting. length: tokens per sequence (per document for "
-        "Retrieval); batch: examples per step and process.")
+        "Retrieval); batch: examples per step and process; path: the code path the attention "
+        "ran (rmfa: `reference` eager PyTorch or the fused `triton` kernels; — for attentions "
+        "with one path).")
     for column in sorted(set(frame["column"]), key=column_sort_key):
         doc.heading(column_title(column), level=2)
         rows = []
@@ -78,10 +82,10 @@ def efficiency_report(runs: Runs, profile: str) -> tuple[Document, pd.DataFrame]
                 Cell(num(r["speedup_vs_softmax"], "{:.2f}×", "n/a")),
                 Cell(num(r["peak_memory_mb"], "{:,.0f}")),
                 Cell(num(r["memory_vs_softmax"], "{:.2f}×", "n/a")),
-                Cell(str(r["device"])), Cell(str(r["seeds"]))])
+                Cell(str(r["device"])), Cell(str(r["path"])), Cell(str(r["seeds"]))])
         columns = ["variant", "length", "batch", "tokens/s", "× softmax", "peak MiB",
-                   "mem × softmax", "device", "seeds"]
-        doc.table(Table(columns, rows, "lrrrrrrlr",
+                   "mem × softmax", "device", "path", "seeds"]
+        doc.table(Table(columns, rows, "lrrrrrrllr",
                         caption=f"Training speed and peak memory, {column_title(column)}, "
                                 f"profile {profile}"))
     if frame.empty:

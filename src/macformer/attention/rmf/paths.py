@@ -1,13 +1,12 @@
 """Which path computes RMFA, resolved in one place.
 
 - `reference`: the grouped eager feature map (random_maclaurin.py) and torch linear
-  attention; the CPU's path (fewest copies; launches cost little there).
+  attention; the CPU's path (fewest copies; launches cost little there), and a GPU's
+  when Triton cannot run.
 - `triton`: the fused Triton kernels (triton_rmfa.py); a CUDA GPU's path. On a CPU it
   runs only in the Triton interpreter (TRITON_INTERPRET=1), for tests.
-- `fused`: the slot-ordered eager feature map (maclaurin_slots.py) with torch linear
-  attention, chunked only when the features would not fit the GPU's free memory.
 - `auto`: triton on a CUDA tensor when Triton is installed and the head dimension
-  fits the kernels, else fused on a GPU (saying why, once) and reference on a CPU.
+  fits the kernels, else reference (on a GPU saying why, once).
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ import functools
 import logging
 import os
 
-PATHS = ("auto", "reference", "fused", "triton")
+PATHS = ("auto", "reference", "triton")
 
 log = logging.getLogger(__name__)
 
@@ -60,10 +59,17 @@ def resolve_path(path: str, is_cuda: bool, head_dim: int) -> str:
         return "reference"
     if why is None:
         return "triton"
-    _say_once(f"rmfa path=auto on a GPU falls back to the fused path: {why}")
-    return "fused"
+    _say_once(f"rmfa path=auto on a GPU falls back to the reference path: {why}")
+    return "reference"
 
 
 @functools.cache
 def _say_once(message: str) -> None:
     log.warning(message)
+
+
+def paths_taken(model) -> str | None:
+    """The paths `model`'s attentions last ran (e.g. "triton"), for the run summary; None
+    when none of them has a choice of path."""
+    taken = sorted({p for m in model.modules() if (p := getattr(m, "last_path", None))})
+    return ", ".join(taken) or None

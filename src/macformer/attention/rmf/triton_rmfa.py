@@ -28,14 +28,24 @@ class KernelConfig:
     """Tile sizes and precisions. Tokens per chunk `block`, features per tile
     `feature_block` (both ≥ 16, powers of two); `proj_bf16` projects with a hi/lo bf16
     split (a GPU's tensor cores; the CPU interpreter needs False); `att` is the
-    precision of the attention products: ieee | bf16x3 | bf16."""
+    precision of the attention products: ieee | bf16x3 | bf16.
 
-    block: int = 64
+    The GPU default is the fastest tiling measured on an H200 (triton 3.6) among those
+    that passed the CUDA check (benchmarks/triton_tuning.py, tests/attention/
+    triton_cuda_check.py): at N = 4096, batch 32, 32-token chunks with 4 warps took
+    3.7 / 5.7 ms (non-causal / causal, forward + backward) against 4.7 / 6.4 ms for
+    64-token chunks with 8 warps; 64-token chunks with 4 warps were faster still but
+    gave a wrong causal dq on that compiler, so they are not used. `att="bf16"` (one
+    bf16 product) was faster too, but its error reached 0.4 of the estimator's own
+    standard deviation at the 99th percentile, against 7e-4 for bf16x3
+    (benchmarks/rmfa_precision.py): the products keep hi/lo bf16 splits."""
+
+    block: int = 32
     feature_block: int = 32
     proj_bf16: bool = True
     att: str = "bf16x3"
-    num_warps: int = 8
-    backward_warps: int = 8
+    num_warps: int = 4
+    backward_warps: int = 4
 
     @staticmethod
     def for_device(device: torch.device) -> KernelConfig:
@@ -50,7 +60,11 @@ class KernelConfig:
     def from_env() -> KernelConfig:
         """The GPU default, or the fields of $MACFORMER_TRITON_CONFIG (e.g. "block=32,att=bf16"):
         a hook for benchmarks that compare tilings."""
-        spec = os.environ.get("MACFORMER_TRITON_CONFIG", "")
+        return KernelConfig.parse(os.environ.get("MACFORMER_TRITON_CONFIG", ""))
+
+    @staticmethod
+    def parse(spec: str) -> KernelConfig:
+        """"block=32,att=bf16" -> the default with those fields changed."""
         fields = {f.name: f.type for f in dataclasses.fields(KernelConfig)}
         values = {}
         for item in filter(None, spec.split(",")):

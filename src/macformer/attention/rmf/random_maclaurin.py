@@ -4,15 +4,13 @@
 N_j drawn from P(N) ∝ p^-(N+1) on 1..max_degree and Rademacher w, so that
 E[φ(x)·φ(y)] = Σ_{n ≤ max_degree} a_n (x·y)ⁿ.
 
-Two paths compute the same features (tested equal, forward and backward):
-- the reference: features are sorted by degree and grouped. All Σ_j N_j projections
-  are ONE matrix product x @ W; within a group of c features of degree n the n·c
-  projection columns are laid out as [n, c], and one product over n gives the c
-  features. The products have a hand-written backward (`_GroupedProduct`):
-  autograd's would keep a full-size zero gradient per slice and use `prod`'s
-  general (zero-safe) backward. Fastest on a CPU.
-- the fused slot product (maclaurin_slots.py): K − 1 multiplies for max degree K
-  instead of one per factor and group, for a GPU, where launches set the time.
+The reference feature map (the CPU's path): features are sorted by degree and
+grouped. All Σ_j N_j projections are ONE matrix product x @ W; within a group of c
+features of degree n the n·c projection columns are laid out as [n, c], and one
+product over n gives the c features. The products have a hand-written backward
+(`_GroupedProduct`): autograd's would keep a full-size zero gradient per slice and
+use `prod`'s general (zero-safe) backward. A GPU computes the same features inside
+the Triton kernels, from `triton_tables()` (feature_tables.py).
 
 The draw (W, degrees, scales) is module state stored in buffers, so a checkpoint
 fully determines the model: loading a state_dict replaces the draw, whatever seed
@@ -26,9 +24,10 @@ import math
 import torch
 from torch import nn
 
-from .kernels import check_kernel, maclaurin_coefficients
-from .maclaurin_slots import Groups, slot_features, slot_layout
-from .rmf.feature_tables import FeatureTables, build_tables
+from ..kernels import check_kernel, maclaurin_coefficients
+from .feature_tables import FeatureTables, build_tables
+
+Groups = tuple[tuple[int, int, int, int], ...]  # (degree n, count c, first column, first feature)
 
 
 def degree_probabilities(max_degree: int, p: float = 2.0) -> torch.Tensor:
@@ -48,7 +47,6 @@ class RandomMaclaurinFeatures(nn.Module):
         p: float = 2.0,
         seed: int | None = None,
         importance_weights: bool = True,
-        fused: bool | None = None,
     ):
         super().__init__()
         check_kernel(kernel)
@@ -60,17 +58,14 @@ class RandomMaclaurinFeatures(nn.Module):
             raise ValueError(f"p must be > 1, got {p}")
         self.head_dim, self.num_features = head_dim, num_features
         self.kernel, self.max_degree, self.p = kernel, max_degree, p
-        self.importance_weights, self.fused = importance_weights, fused
+        self.importance_weights = importance_weights
         a0 = maclaurin_coefficients(kernel, 0)
         # √a_0 follows from the kernel, so it is not part of the state_dict.
         self.register_buffer("constant", a0.sqrt().float(), persistent=False)
         # The draw: degrees and weights (placeholders; redraw() fills them).
         self.register_buffer("degrees", torch.zeros(0, dtype=torch.long))
         self.register_buffer("weights", torch.zeros(head_dim, 0))
-        # The fused path's copy of the weights in slot order (derived: not saved).
-        self.register_buffer("slot_weights", torch.zeros(head_dim, 0), persistent=False)
         self._groups: Groups = ()
-        self._slot_counts: tuple[int, ...] = ()
         self.redraw(seed)
 
     @torch.no_grad()
@@ -95,9 +90,7 @@ class RandomMaclaurinFeatures(nn.Module):
 
     def _set_groups(self, groups: Groups) -> None:
         self._groups = groups
-        self._tables: dict[tuple[int, str], FeatureTables] = {}
-        columns, self._slot_counts, self.slot_order = slot_layout(groups)
-        self.slot_weights = self.weights[:, columns.to(self.weights.device)]  # [d, Σ N_j], slot order
+        self._tables: dict[tuple[int, str], FeatureTables] = {}  # the Triton layout, made on demand
 
     def triton_tables(self, feature_block: int) -> FeatureTables:
         """This draw laid out for the Triton kernels (rmf/feature_tables.py), cached."""
@@ -141,28 +134,14 @@ class RandomMaclaurinFeatures(nn.Module):
         self._set_groups(_make_groups(self.degrees.cpu()))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """[..., head_dim] -> [..., num_features].
-
-        Feature order: the constant first, then the random features by degree,
-        descending on the fused path and ascending on the reference path
-        (`slot_order` maps one to the other); dot products φ(x)·φ(y) do not see it.
-        """
+        """[..., head_dim] -> [..., num_features]: the constant first, then the random
+        features by ascending degree."""
         if x.dim() == 1:
             return self.forward(x.unsqueeze(0)).squeeze(0)
-        return self.forward_fused(x) if self.uses_fused(x) else self.reference(x)
-
-    def forward_fused(self, x: torch.Tensor) -> torch.Tensor:
-        """The fused slot product (any device): features by descending degree."""
-        return slot_features(x, self.slot_weights, self.constant, self._slot_counts)
-
-    def uses_fused(self, x: torch.Tensor) -> bool:
-        """`fused=None` picks what measured faster on the device: the fused slot product
-        on a GPU (few launches), the grouped reference on a CPU (fewer copies, no
-        recomputed projection; launches cost little there)."""
-        return self.fused if self.fused is not None else x.is_cuda
+        return self.reference(x)
 
     def reference(self, x: torch.Tensor) -> torch.Tensor:
-        """The eager grouped product, one kernel per factor: what the fused path is tested against."""
+        """The eager grouped product, one kernel per factor and degree group."""
         # Feature-major layout: each group's factors are then contiguous [c, N] blocks.
         proj_t = self.weights.t().to(x.dtype) @ x.transpose(-1, -2)  # [..., Σ N_j, N], one product
         phi_t = _GroupedProduct.apply(proj_t, self.constant.to(x.dtype), self._groups)  # [..., D, N]
@@ -189,8 +168,7 @@ class RandomMaclaurinFeatures(nn.Module):
     def extra_repr(self) -> str:
         return (f"head_dim={self.head_dim}, num_features={self.num_features}, kernel={self.kernel!r}, "
                 f"max_degree={self.max_degree}, p={self.p}"
-                + ("" if self.importance_weights else ", importance_weights=False")
-                + ("" if self.fused is None else f", fused={self.fused}"))
+                + ("" if self.importance_weights else ", importance_weights=False"))
 
 
 def _make_groups(degrees: torch.Tensor) -> Groups:
