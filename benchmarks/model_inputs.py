@@ -35,7 +35,7 @@ def listops_tokens(seq_len: int, seed: int = 0) -> torch.Tensor:
 
 def _encoder_state(checkpoint: Path) -> dict[str, torch.Tensor]:
     """The encoder's weights from a state_dict or a Lightning checkpoint (keys `...encoder.*`)."""
-    state = torch.load(checkpoint, map_location="cpu", weights_only=False)
+    state = torch.load(checkpoint, map_location="cpu", weights_only=True)  # tensors only: never code
     state = state.get("state_dict", state)
     prefix = next((k[: k.index("token_embedding.")] for k in state if "token_embedding." in k), None)
     if prefix is None:

@@ -105,7 +105,7 @@ def train(cfg: DictConfig, overrides: list[str] | tuple[str, ...] = ()) -> dict:
             lock.release()
             raise
         if plan.message:
-            log.info(plan.message)
+            (log.warning if plan.set_aside else log.info)(plan.message)
         if plan.action == "skip":  # nothing of the completed run is touched
             lock.release()
             return plan.previous
@@ -183,7 +183,8 @@ def _fit_and_test(cfg: DictConfig, checkpoint: Path | None, summary: dict):
         logger.log_hyperparams(resolved_settings(cfg))
 
     try:
-        trainer.fit(module, datamodule=datamodule, ckpt_path=str(checkpoint) if checkpoint else None)
+        trainer.fit(module, datamodule=datamodule, ckpt_path=str(checkpoint) if checkpoint else None,
+                    weights_only=True)  # a received run folder's checkpoint never runs code
     finally:
         _collect(trainer, summary)
         summary["skipped_steps"] = health.skips.skipped
@@ -198,7 +199,8 @@ def _fit_and_test(cfg: DictConfig, checkpoint: Path | None, summary: dict):
         return trainer
     if cfg.run.test:
         best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
-        results = trainer.test(module, datamodule=datamodule, ckpt_path=best or None, verbose=False)
+        results = trainer.test(module, datamodule=datamodule, ckpt_path=best or None, verbose=False,
+                               weights_only=True)
         if results:
             summary["test_accuracy"] = float(results[0]["test/accuracy"])
     summary["status"] = COMPLETED

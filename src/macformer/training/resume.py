@@ -6,7 +6,9 @@ the same configuration again finds its earlier run there (macformer.record.earli
 - a completed summary → skip (unless run.force=true, which starts over);
 - `checkpoints/last.ckpt` (a stopped, interrupted or failed run) → resume from it (unless
   run.resume=false); one that cannot be read is moved aside to last.ckpt.corrupt and the
-  run resumes from best.ckpt, or starts afresh when there is none;
+  run resumes from best.ckpt, or starts afresh when there is none. Checkpoints are read
+  with `weights_only=True`: a run folder may come from someone else, and a pickle that
+  names anything but tensors and plain data is refused (and moved aside), never run;
 - otherwise → start.
 `config_hash` covers every setting that changes the result. A folder holding a run of
 a DIFFERENT configuration (e.g. another learning rate) is never resumed or skipped:
@@ -61,12 +63,17 @@ def config_hash(cfg: DictConfig) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
+# What Lightning needs to resume a fit from a checkpoint.
+CHECKPOINT_KEYS = ("global_step", "state_dict", "optimizer_states", "loops")
+
+
 @dataclass(frozen=True)
 class Plan:
     action: str  # "start", "resume" or "skip"
     checkpoint: Path | None = None
     previous: dict | None = None
     message: str = ""
+    set_aside: bool = False  # a checkpoint could not be read and was moved aside
 
 
 def plan_run(run_dir: Path, cfg_hash: str, resume: bool = True, force: bool = False) -> Plan:
@@ -94,13 +101,23 @@ def plan_run(run_dir: Path, cfg_hash: str, resume: bool = True, force: bool = Fa
 
 
 def _readable_step(path: Path) -> tuple[int | None, str]:
-    """(global step, "") of a checkpoint that loads, else (None, why not)."""
+    """(global step, "") of a checkpoint that loads as tensors and plain data, else (None, why not)."""
+    import pickle
+
     import torch
 
     try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=False, mmap=True)
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+        if not isinstance(checkpoint, dict):
+            return None, f"not a training checkpoint: a {type(checkpoint).__name__}"
+        missing = [key for key in CHECKPOINT_KEYS if key not in checkpoint]
+        if missing:
+            return None, f"not a training checkpoint: no {missing[0]!r}"
         return int(checkpoint["global_step"]), ""
-    except Exception as error:  # noqa: BLE001  (truncated zip, bad pickle, missing key: all unusable)
+    except pickle.UnpicklingError as error:  # torch's message: which global it refused, amid advice
+        refused = [line for line in str(error).splitlines() if "GLOBAL" in line or "global" in line]
+        return None, f"refused to unpickle it ({(refused or ['not tensors and plain data'])[0].strip()})"
+    except Exception as error:  # noqa: BLE001  (truncated zip, missing key, wrong type: all unusable)
         return None, f"{type(error).__name__}: {error}".splitlines()[0]
 
 
@@ -116,10 +133,11 @@ def _resume_plan(run_dir: Path, last: Path, summary: dict | None) -> Plan:
     best = last.with_name("best.ckpt")
     best_step = _readable_step(best)[0] if best.exists() else None
     if best_step is not None:
-        return Plan("resume", checkpoint=best, previous=summary,
+        return Plan("resume", checkpoint=best, previous=summary, set_aside=True,
                     message=f"{damage}; resuming from {best} (step {best_step}) instead")
     clear_run(run_dir)
-    return Plan("start", message=f"{damage}; no readable best.ckpt either: starting {run_dir} afresh")
+    return Plan("start", set_aside=True,
+                message=f"{damage}; no readable best.ckpt either: starting {run_dir} afresh")
 
 
 def clear_run(run_dir: Path) -> None:
