@@ -12,6 +12,7 @@ from collections import Counter
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytorch_lightning as pl
 import torch
 from torch.utils.data import DataLoader, Dataset
@@ -144,6 +145,20 @@ class LRADataModule(pl.LightningDataModule):
                                       f"{self._sources(split)}); regenerate or re-fetch it (`make data`)")
         labels = self.splits["test"].rows["label"].to_pylist()
         return {"test_examples": len(labels), "chance_accuracy": max(Counter(labels).values()) / len(labels)}
+
+    def truncated_share(self, split: str = "train") -> float:
+        """Share of the split's examples longer than the padded length, which are cut
+        (for a pair: either document)."""
+        if split not in self.splits:
+            self.setup()
+        table = self.splits[split].rows[:]  # a pyarrow.Table of the kept rows (memory-mapped)
+        if table.num_rows == 0:
+            return 0.0
+        longer = None
+        for column in ("input_ids", "input_ids_pair") if self.is_pair else ("input_ids",):
+            cut = pc.greater(pc.list_value_length(table.column(column)), self.seq_len)
+            longer = cut if longer is None else pc.or_(longer, cut)
+        return (pc.sum(longer).as_py() or 0) / table.num_rows
 
     def _sources(self, split: str) -> str:
         """The files a split is built from, for messages (the build plan)."""

@@ -26,9 +26,8 @@ from pathlib import Path
 from omegaconf import DictConfig, OmegaConf
 
 from macformer import atomic
+from macformer.checks import ConfigError
 from macformer.record import DONE, IDENTITY_NAME, OTHER_SETTINGS, SUMMARY_NAME, earlier_run
-
-from .checks import ConfigError
 
 # Settings that do not change what is computed.
 NOT_HASHED = {
