@@ -252,6 +252,8 @@ def _collect(trainer, summary: dict) -> None:
     for key in ("train_seconds", "train_tokens_per_second", "train_steps_per_second", "peak_memory_mb"):
         if f"perf/{key}" in metrics:
             summary[key] = metrics[f"perf/{key}"]
+    if "perf/throughput_steps" in metrics:
+        summary["throughput_steps"] = int(metrics["perf/throughput_steps"])
 
 
 def _finish_wandb(status: str | None) -> None:
