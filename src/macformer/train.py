@@ -276,9 +276,21 @@ def run(overrides: list[str] | tuple[str, ...] = (), config_dir: str | os.PathLi
     return train(cfg, overrides)
 
 
+def main() -> None:
+    """The command line: its config is checked before Hydra makes the run folder, and a
+    bad value or an override that needs (or must lose) the + prefix is one line."""
+    from macformer.checks.command_line import command_line_problem
+
+    problem = command_line_problem(sys.argv[1:])
+    if problem:
+        print(f"error: {problem}", file=sys.stderr, flush=True)
+        raise SystemExit(1)
+    hydra_main()
+
+
 # An absolute path: the console script and `python -m` find conf/ alike.
 @hydra.main(config_path=str(CONFIG_DIR), config_name="train", version_base="1.3")
-def main(cfg: DictConfig) -> float | None:
+def hydra_main(cfg: DictConfig) -> float | None:
     from hydra.core.hydra_config import HydraConfig
     from hydra.types import RunMode
 

@@ -108,12 +108,24 @@ def test_a_tag_that_would_leave_the_run_folder_starts_nothing(tmp_path):
     assert list(tmp_path.iterdir()) == []  # no run folder, inside or outside results/
 
 
-def test_command_line_prints_one_line_and_no_traceback(tmp_path):
+@pytest.mark.parametrize("override, line", [
+    ("protocol.pooling=bogus", "error: protocol.pooling='bogus' is not allowed; allowed values: real, all"),
+    ("run.tag=../../../../escaped",
+     "error: run.tag must be a name of 1 to 64 letters, digits, '-' or '_' or null, got '../../../../escaped'"),
+    ("attention.options.seed=3", "error: attention.options.seed is not in the composed config, so Hydra "
+                                 "needs the + prefix to add it: +attention.options.seed=3 (or check the "
+                                 "key's spelling)"),
+    ("+attention.options.num_features=64", "error: attention.options.num_features is already in the "
+                                           "config: set it without the + prefix: "
+                                           "attention.options.num_features=64"),
+])
+def test_command_line_prints_one_line_and_makes_no_folder(tmp_path, override, line):
+    work = tmp_path / "a" / "b"
+    work.mkdir(parents=True)
     done = subprocess.run(
-        [sys.executable, "-m", "macformer.train", *BASE, f"paths.results_dir={tmp_path}",
-         "protocol.pooling=bogus"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120, env={**os.environ, "WANDB_MODE": "offline"})
+        [sys.executable, "-m", "macformer.train", *BASE, "paths.results_dir=results", override],
+        cwd=work, capture_output=True, text=True, timeout=120,
+        env={**os.environ, "WANDB_MODE": "offline", "PYTHONPATH": str(ROOT / "src")})
     assert done.returncode == 1
-    assert done.stderr.strip().splitlines()[-1] == (
-        "error: protocol.pooling='bogus' is not allowed; allowed values: real, all")
-    assert "Traceback" not in done.stderr and "InstantiationException" not in done.stderr
+    assert done.stderr.strip().splitlines() == [line]  # the one line, no traceback
+    assert [p for p in tmp_path.rglob("*") if p != work and p not in work.parents] == []  # no folder made
