@@ -158,8 +158,7 @@ def _fit_and_test(cfg: DictConfig, checkpoint: Path | None, summary: dict):
     if generated:
         summary["data_generated"] = generated
     data = instantiate(cfg.data)
-    summary.update(data.check_splits())  # an empty split fails here, before training
-    _warn_if_truncating(cfg, data)
+    summary.update(data.check_splits())  # an empty split fails here (and a heavy cut warns), before training
     model = build_model(cfg, data)
     module = instantiate(cfg.module)(model=model, num_classes=data.num_classes)
     datamodule = ResumableDataModule(data, seed=cfg.seed)
@@ -206,20 +205,6 @@ def _fit_and_test(cfg: DictConfig, checkpoint: Path | None, summary: dict):
             summary["test_accuracy"] = float(results[0]["test/accuracy"])
     summary["status"] = COMPLETED
     return trainer
-
-
-# data.max_length may cut a few outliers; cutting more than this share of the training
-# examples changes the task, so the run says so (once).
-TRUNCATION_WARN_SHARE = 0.01
-
-
-def _warn_if_truncating(cfg: DictConfig, data) -> None:
-    share = data.truncated_share("train")
-    if share > TRUNCATION_WARN_SHARE:
-        setting = (f"data.max_length={cfg.data.max_length}" if cfg.data.max_length is not None
-                   else "the task's length")
-        log.warning(f"{setting} cuts {100 * share:.1f}% of the {cfg.task.name} training examples "
-                    f"(they are longer than {data.seq_len} tokens)")
 
 
 def build_model(cfg: DictConfig, data):

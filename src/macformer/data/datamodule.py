@@ -8,6 +8,7 @@ the model has learned positions of that length, as in LRA. Batches are dicts of
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 
 import numpy as np
@@ -20,6 +21,11 @@ from torch.utils.data import DataLoader, Dataset
 from .build import build_dataset
 from .tasks import PAD_ID, SPLITS, DataError, task_spec
 from .variants import LRA, check_dataset, padded_length
+
+log = logging.getLogger(__name__)
+# max_length may cut a few outliers; cutting more than this share of the training
+# examples changes the task, so the run says so (once, before training).
+TRUNCATION_WARN_SHARE = 0.01
 
 
 class EmptySplitError(DataError):
@@ -143,8 +149,16 @@ class LRADataModule(pl.LightningDataModule):
             if len(rows) == 0:
                 raise EmptySplitError(f"the {split} split of {self.task} has no examples (source: "
                                       f"{self._sources(split)}); regenerate or re-fetch it (`make data`)")
+        self._warn_if_truncating()
         labels = self.splits["test"].rows["label"].to_pylist()
         return {"test_examples": len(labels), "chance_accuracy": max(Counter(labels).values()) / len(labels)}
+
+    def _warn_if_truncating(self) -> None:
+        share = self.truncated_share("train")
+        if share > TRUNCATION_WARN_SHARE:
+            setting = f"data.max_length={self.max_length}" if self.max_length is not None else "the task's length"
+            log.warning(f"{setting} cuts {100 * share:.1f}% of the {self.task} training examples "
+                        f"(they are longer than {self.seq_len} tokens)")
 
     def truncated_share(self, split: str = "train") -> float:
         """Share of the split's examples longer than the padded length, which are cut
