@@ -78,3 +78,22 @@ def test_benchmark_checkpoint_argument_is_read_as_weights_only(tmp_path):
     with pytest.raises(Exception, match="posix.mkdir"):
         model_qkv(16, checkpoint=tmp_path / "evil.ckpt")
     assert not marker.exists()
+
+
+@pytest.mark.parametrize("content, why", [
+    ({"global_step": 3, "state_dict": {}, "optimizer_states": [], "loops": {}},
+     "not a training checkpoint: its state_dict holds no weights"),
+    ({"global_step": True, "state_dict": {"w": torch.zeros(1)}, "optimizer_states": [], "loops": {}},
+     "not a training checkpoint: global_step True"),
+    ([1, 2, 3], "not a training checkpoint: a list"),
+])
+def test_a_file_that_loads_but_is_no_checkpoint_is_set_aside_too(tmp_path, content, why):
+    from macformer.training.resume import plan_run
+
+    last = tmp_path / "checkpoints" / "last.ckpt"
+    last.parent.mkdir()
+    torch.save(content, last)
+    plan = plan_run(tmp_path, "0123456789abcdef")
+    assert plan.action == "start" and plan.set_aside and plan.checkpoint is None
+    assert f"{last} cannot be read ({why}); moved it to {last}.corrupt" in plan.message
+    assert (tmp_path / "checkpoints" / "last.ckpt.corrupt").exists() and not last.exists()

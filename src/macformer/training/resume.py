@@ -107,17 +107,29 @@ def _readable_step(path: Path) -> tuple[int | None, str]:
 
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
-        if not isinstance(checkpoint, dict):
-            return None, f"not a training checkpoint: a {type(checkpoint).__name__}"
-        missing = [key for key in CHECKPOINT_KEYS if key not in checkpoint]
-        if missing:
-            return None, f"not a training checkpoint: no {missing[0]!r}"
-        return int(checkpoint["global_step"]), ""
+        why = _not_a_checkpoint(checkpoint, torch.Tensor)
+        return (None, f"not a training checkpoint: {why}") if why else (checkpoint["global_step"], "")
     except pickle.UnpicklingError as error:  # torch's message: which global it refused, amid advice
         refused = [line for line in str(error).splitlines() if "GLOBAL" in line or "global" in line]
         return None, f"refused to unpickle it ({(refused or ['not tensors and plain data'])[0].strip()})"
     except Exception as error:  # noqa: BLE001  (truncated zip, missing key, wrong type: all unusable)
         return None, f"{type(error).__name__}: {error}".splitlines()[0]
+
+
+def _not_a_checkpoint(checkpoint, tensor_type) -> str | None:
+    """Why a loaded object is not a Lightning training checkpoint, or None."""
+    if not isinstance(checkpoint, dict):
+        return f"a {type(checkpoint).__name__}"
+    missing = [key for key in CHECKPOINT_KEYS if key not in checkpoint]
+    if missing:
+        return f"no {missing[0]!r}"
+    step, weights = checkpoint["global_step"], checkpoint["state_dict"]
+    if not isinstance(step, int) or isinstance(step, bool) or step < 0:
+        return f"global_step {step!r}"
+    if not isinstance(weights, dict) or not weights or not all(
+            isinstance(v, tensor_type) for v in weights.values()):
+        return "its state_dict holds no weights"
+    return None
 
 
 def _resume_plan(run_dir: Path, last: Path, summary: dict | None) -> Plan:
