@@ -32,9 +32,14 @@ def command_line_problem(args: Sequence[str]) -> str | None:
     if any(a.startswith("-") for a in overrides):
         return None
     try:
+        parsed = OverridesParser.create().parse_overrides(overrides)
         first = [f"{o.get_key_element()}={next(iter(o.sweep_string_iterator()))}" if o.is_sweep_override()
-                 else o.input_line for o in OverridesParser.create().parse_overrides(overrides)]
-        check_config(compose_run(first), first)
+                 else o.input_line for o in parsed]
+        # A sweep's kernel applies to the attentions that have one (the sweeper drops it for
+        # the others), so only the jobs themselves can tell a kernel that conflicts.
+        fixed = first if len(overrides) == len(args) else [
+            o.input_line for o in parsed if o.key_or_group not in ("kernel", "kernel.name")]
+        check_config(compose_run(first), fixed)
     except ConfigError as error:
         return str(error)
     except HydraException as error:

@@ -6,8 +6,6 @@ status such as `"complete"` is not a failure.
 
 from __future__ import annotations
 
-import functools
-
 from macformer.checks.rules import Boolean, Integer, Number, OneOf, SafeName, Text, problem
 from macformer.record import STATUSES
 
@@ -17,8 +15,8 @@ AMOUNT = Number(0, null=True)  # seconds, rates, MiB: finite and not negative
 TEXT = Text(null=True)
 
 
-@functools.cache
 def summary_rules() -> dict[str, object]:
+    """Built per call: an attention registered later (a plug-in, a test) is a known name too."""
     from macformer.attention import KERNELS, attentions
     from macformer.checks.settings import protocol_names
     from macformer.data.tasks import TASKS
