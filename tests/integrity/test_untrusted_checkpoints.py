@@ -66,6 +66,8 @@ def test_malicious_checkpoint_is_refused_set_aside_and_the_run_recovers(
     assert "refused to unpickle it" in warnings[0] and "posix.mkdir" in warnings[0]
     if also_best:
         assert summary["resumed_from"] is None and "starting" in warnings[0]
+        assert "best.ckpt cannot be read either (refused to unpickle it" in warnings[0]
+        assert (checkpoints / "best.ckpt.corrupt").exists()
     else:
         assert summary["resumed_from"] == str(best) and "resuming from" in warnings[0]
 

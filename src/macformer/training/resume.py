@@ -142,13 +142,17 @@ def _resume_plan(run_dir: Path, last: Path, summary: dict | None) -> Plan:
     last.replace(aside)
     damage = f"{last} cannot be read ({why}); moved it to {aside}"
     best = last.with_name("best.ckpt")
-    best_step = _readable_step(best)[0] if best.exists() else None
+    best_step, best_why = _readable_step(best) if best.exists() else (None, "")
     if best_step is not None:
         return Plan("resume", checkpoint=best, previous=summary, set_aside=True,
                     message=f"{damage}; resuming from {best} (step {best_step}) instead")
+    if best.exists():  # kept for inspection, like last.ckpt
+        best.replace(best.with_name(best.name + ".corrupt"))
+        damage += f"; {best.name} cannot be read either ({best_why}): moved it to {best.name}.corrupt"
+    else:
+        damage += "; no best.ckpt either"
     clear_run(run_dir)
-    return Plan("start", set_aside=True,
-                message=f"{damage}; no readable best.ckpt either: starting {run_dir} afresh")
+    return Plan("start", set_aside=True, message=f"{damage}; starting {run_dir} afresh")
 
 
 def clear_run(run_dir: Path) -> None:
