@@ -2,10 +2,13 @@
 
 The attention classes keep their own guards; this module says the same thing before
 anything is built, in one line naming `attention.options.<name>`. An option without
-a rule below (one added to a class later) is held to the type of its default.
+a rule below (one added to a class later) is held to the type of its default, and
+null is allowed wherever the class's own default is null.
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 from .rules import Boolean, Integer, Number, OneOf, is_integer, is_number, problem
 
@@ -22,14 +25,31 @@ def option_rules(attention: str) -> dict[str, object]:
         "num_features": Integer(2 if attention == "rmfa" else 1, FEATURES_MAX),
         "max_degree": Integer(1, 64),  # the Maclaurin series is truncated here
         "sigma": Number(0, open_low=True),
-        "seed": Integer(0, 2**32 - 1, null=True),
-        "denominator_floor": Number(0, open_low=True, null=attention != "rmfa"),
+        "seed": Integer(0, 2**32 - 1),
+        "denominator_floor": Number(0, open_low=True),
         "fused": Boolean(null=True),  # which feature-map path: null picks by device
+        "path": OneOf(_rmfa_paths()),  # which code computes it
         "chunk_mb": Number(0),  # 0 never chunks
         "dropout": Number(0, 1, open_high=True),
         **{flag: Boolean() for flag in FLAGS},
     }
     return rules
+
+
+def _rmfa_paths() -> tuple:
+    try:
+        from macformer.attention.rmf.paths import PATHS
+    except ImportError:  # an rmfa without a `path` option
+        return ()
+    return tuple(PATHS)
+
+
+def _rule_for(option: str, default, rules: dict):
+    """The option's rule; null is allowed where the class's own default is null."""
+    rule = rules.get(option) or _rule_from_default(default)
+    if default is None and isinstance(rule, (Integer, Number)):
+        return dataclasses.replace(rule, null=True)
+    return rule
 
 
 def _rule_from_default(default):
@@ -54,7 +74,7 @@ def attention_problem(name: str, options: dict, composed: set[str]) -> str | Non
                 f"allowed options: {describe_options(allowed, composed)}")
     rules = option_rules(name)
     for option, value in options.items():
-        rule = rules.get(option) or _rule_from_default(allowed[option])
+        rule = _rule_for(option, allowed[option], rules)
         found = rule and problem(f"attention.options.{option}", value, rule)
         if found:
             return found
