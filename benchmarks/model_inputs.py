@@ -13,6 +13,7 @@ so they do not depend on which attention the encoder was built with.
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 
 import torch
@@ -35,7 +36,12 @@ def listops_tokens(seq_len: int, seed: int = 0) -> torch.Tensor:
 
 def _encoder_state(checkpoint: Path) -> dict[str, torch.Tensor]:
     """The encoder's weights from a state_dict or a Lightning checkpoint (keys `...encoder.*`)."""
-    state = torch.load(checkpoint, map_location="cpu", weights_only=False)
+    try:
+        state = torch.load(checkpoint, map_location="cpu", weights_only=True)  # tensors only: never code
+    except pickle.UnpicklingError as error:  # torch's message names the refused global amid advice
+        refused = [line.strip() for line in str(error).splitlines() if "GLOBAL" in line]
+        raise ValueError(f"{checkpoint}: refused to unpickle it ({(refused or ['not tensors and plain data'])[0]})"
+                         ) from None
     state = state.get("state_dict", state)
     prefix = next((k[: k.index("token_embedding.")] for k in state if "token_embedding." in k), None)
     if prefix is None:

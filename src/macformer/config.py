@@ -28,7 +28,16 @@ def run_label(attention, protocol: str = "lra") -> str:
 
 
 def run_suffix(tag) -> str:
-    return "" if tag in (None, "") else f"-{tag}"
+    """`-<tag>`, or "" for none. The tag becomes part of a folder name before any check of the
+    config runs (Hydra makes the run folder first), so a tag that could leave it stops here."""
+    from macformer.checks.rules import SafeName, problem
+
+    if tag in (None, ""):
+        return ""
+    message = problem("run.tag", tag, SafeName(null=True))
+    if message:
+        raise ValueError(message)
+    return f"-{tag}"
 
 
 def register_resolvers() -> None:
@@ -51,13 +60,25 @@ def compose_run(overrides: Sequence[str] = (), config_dir: str | os.PathLike | N
     with initialize_config_dir(str(config_dir or CONFIG_DIR), version_base="1.3"):
         cfg = compose("train", overrides=list(overrides), return_hydra_config=True)
     with read_write(cfg.hydra.runtime), open_dict(cfg.hydra.runtime):
-        cfg.hydra.runtime.output_dir = os.path.abspath(str(cfg.hydra.run.dir))
+        cfg.hydra.runtime.output_dir = os.path.abspath(str(_run_dir(cfg)))
     HydraConfig.instance().set_config(cfg)
     if configure_logging:
         configure_log(cfg.hydra.job_logging, cfg.hydra.verbose)
     with read_write(cfg), open_dict(cfg):
         del cfg["hydra"]
     return cfg
+
+
+def _run_dir(cfg: DictConfig) -> str:
+    """hydra.run.dir; a setting that makes it unsafe (run.tag) is a ConfigError, not a trace."""
+    from omegaconf.errors import InterpolationResolutionError
+
+    from macformer.checks import ConfigError
+
+    try:
+        return str(cfg.hydra.run.dir)
+    except InterpolationResolutionError as error:  # "ValueError raised while resolving ...: <why>"
+        raise ConfigError(str(error).splitlines()[0].split("resolving interpolation: ", 1)[-1]) from None
 
 
 def output_dir(cfg: DictConfig) -> Path:

@@ -54,6 +54,7 @@ SCHEMA: dict[str, str] = {
                      "over resumed attempts (up to the checkpoint each resumed from)",
     "train_tokens_per_second": "positions (batch × padded length) per second, first steps excluded",
     "train_steps_per_second": "optimiser steps per second, first steps excluded",
+    "throughput_steps": "training steps the two rates were measured over (fewer than 5: noisy)",
     "peak_memory_mb": "CUDA max allocated (GPU) or peak process RSS during training (CPU), MiB",
     "device": "e.g. 'cpu, 2 threads' or the GPU name (× processes under DDP)",
     "attention_path": "the code path the attention ran (rmfa: reference or triton), null for an "

@@ -23,9 +23,9 @@ from omegaconf import DictConfig, OmegaConf
 
 from macformer.allocator import keep_freed_memory
 from macformer.attention.rmf.paths import paths_taken
+from macformer.checks import ConfigError, check_config, check_logger_login
 from macformer.config import CONFIG_DIR, compose_run, output_dir
 from macformer.record import COMPLETED, INTERRUPTED, STOPPED, new_record, run_facts, write_summary
-from macformer.training.checks import ConfigError, check_config, check_logger_login
 from macformer.training.outcome import RunError, RunInterrupted, SignalRecorder, describe_failure
 from macformer.training.provenance import RunLog, write_configs
 from macformer.training.resume import (
@@ -106,7 +106,7 @@ def train(cfg: DictConfig, overrides: list[str] | tuple[str, ...] = ()) -> dict:
             lock.release()
             raise
         if plan.message:
-            log.info(plan.message)
+            (log.warning if plan.set_aside else log.info)(plan.message)
         if plan.action == "skip":  # nothing of the completed run is touched
             lock.release()
             return plan.previous
@@ -159,7 +159,7 @@ def _fit_and_test(cfg: DictConfig, checkpoint: Path | None, summary: dict):
     if generated:
         summary["data_generated"] = generated
     data = instantiate(cfg.data)
-    summary.update(data.check_splits())  # an empty split fails here, before training
+    summary.update(data.check_splits())  # an empty split fails here (and a heavy cut warns), before training
     model = build_model(cfg, data)
     module = instantiate(cfg.module)(model=model, num_classes=data.num_classes)
     datamodule = ResumableDataModule(data, seed=cfg.seed)
@@ -184,7 +184,8 @@ def _fit_and_test(cfg: DictConfig, checkpoint: Path | None, summary: dict):
         logger.log_hyperparams(resolved_settings(cfg))
 
     try:
-        trainer.fit(module, datamodule=datamodule, ckpt_path=str(checkpoint) if checkpoint else None)
+        trainer.fit(module, datamodule=datamodule, ckpt_path=str(checkpoint) if checkpoint else None,
+                    weights_only=True)  # a received run folder's checkpoint never runs code
     finally:
         _collect(trainer, summary)
         summary["attention_path"] = paths_taken(model)
@@ -200,7 +201,8 @@ def _fit_and_test(cfg: DictConfig, checkpoint: Path | None, summary: dict):
         return trainer
     if cfg.run.test:
         best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
-        results = trainer.test(module, datamodule=datamodule, ckpt_path=best or None, verbose=False)
+        results = trainer.test(module, datamodule=datamodule, ckpt_path=best or None, verbose=False,
+                               weights_only=True)
         if results:
             summary["test_accuracy"] = float(results[0]["test/accuracy"])
     summary["status"] = COMPLETED
@@ -237,6 +239,8 @@ def _collect(trainer, summary: dict) -> None:
     for key in ("train_seconds", "train_tokens_per_second", "train_steps_per_second", "peak_memory_mb"):
         if f"perf/{key}" in metrics:
             summary[key] = metrics[f"perf/{key}"]
+    if "perf/throughput_steps" in metrics:
+        summary["throughput_steps"] = int(metrics["perf/throughput_steps"])
 
 
 def _finish_wandb(status: str | None) -> None:
@@ -259,9 +263,21 @@ def run(overrides: list[str] | tuple[str, ...] = (), config_dir: str | os.PathLi
     return train(cfg, overrides)
 
 
+def main() -> None:
+    """The command line: its config is checked before Hydra makes the run folder, and a
+    bad value or an override that needs (or must lose) the + prefix is one line."""
+    from macformer.checks.command_line import command_line_problem
+
+    problem = command_line_problem(sys.argv[1:])
+    if problem:
+        print(f"error: {problem}", file=sys.stderr, flush=True)
+        raise SystemExit(1)
+    hydra_main()
+
+
 # An absolute path: the console script and `python -m` find conf/ alike.
 @hydra.main(config_path=str(CONFIG_DIR), config_name="train", version_base="1.3")
-def main(cfg: DictConfig) -> float | None:
+def hydra_main(cfg: DictConfig) -> float | None:
     from hydra.core.hydra_config import HydraConfig
     from hydra.types import RunMode
 

@@ -10,7 +10,7 @@ import torch
 from integrity_helpers import overrides, run_dir, summary_of, train_here
 from training_helpers import compose_cfg
 
-from macformer.training.checks import ConfigError, check_config
+from macformer.checks import ConfigError, check_config
 from macformer.training.health import SkipCounter, TrainingHealth
 from macformer.training.outcome import TrainingDiverged
 

@@ -137,7 +137,7 @@ def test_best_checkpoint_only_after_20_percent_of_the_steps(tmp_path):
     checkpoint = _best_after(script, 0.2, tmp_path / "a")
     assert checkpoint.best_model_path.endswith("best.ckpt")
     assert float(checkpoint.best_model_score) == pytest_approx(0.95)
-    assert torch.load(checkpoint.best_model_path, weights_only=False)["global_step"] == 4
+    assert torch.load(checkpoint.best_model_path, weights_only=True)["global_step"] == 4
     # Nothing after step 2 beats the early best: no checkpoint, the final model is tested.
     assert _best_after([0.9, 0.5, 0.6, 0.8, 0.7, 0.7, 0.7, 0.7, 0.7, 0.7], 0.2, tmp_path / "b").best_model_path == ""
     # The LRA standard keeps the best at any step.

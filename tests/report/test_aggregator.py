@@ -183,7 +183,7 @@ def test_invalid_summaries_are_reported(tmp_path):
     assert [(p.path, p.reason) for p in loaded.problems] == [
         ("list/summary.json", "not a JSON object"),
         ("no-task/summary.json", "no 'task'"),
-        ("percent/summary.json", "test_accuracy = 37.1 is not a fraction in [0, 1]"),
+        ("percent/summary.json", "test_accuracy must be a number in [0, 1] or null, got 37.1"),
     ]
 
 

@@ -8,10 +8,12 @@ the model has learned positions of that length, as in LRA. Batches are dicts of
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytorch_lightning as pl
 import torch
 from torch.utils.data import DataLoader, Dataset
@@ -19,6 +21,11 @@ from torch.utils.data import DataLoader, Dataset
 from .build import build_dataset
 from .tasks import PAD_ID, SPLITS, DataError, task_spec
 from .variants import LRA, check_dataset, padded_length
+
+log = logging.getLogger(__name__)
+# max_length may cut a few outliers; cutting more than this share of the training
+# examples changes the task, so the run says so (once, before training).
+TRUNCATION_WARN_SHARE = 0.01
 
 
 class EmptySplitError(DataError):
@@ -142,8 +149,30 @@ class LRADataModule(pl.LightningDataModule):
             if len(rows) == 0:
                 raise EmptySplitError(f"the {split} split of {self.task} has no examples (source: "
                                       f"{self._sources(split)}); regenerate or re-fetch it (`make data`)")
+        self._warn_if_truncating()
         labels = self.splits["test"].rows["label"].to_pylist()
         return {"test_examples": len(labels), "chance_accuracy": max(Counter(labels).values()) / len(labels)}
+
+    def _warn_if_truncating(self) -> None:
+        share = self.truncated_share("train")
+        if share > TRUNCATION_WARN_SHARE:
+            setting = f"data.max_length={self.max_length}" if self.max_length is not None else "the task's length"
+            log.warning(f"{setting} cuts {100 * share:.1f}% of the {self.task} training examples "
+                        f"(they are longer than {self.seq_len} tokens)")
+
+    def truncated_share(self, split: str = "train") -> float:
+        """Share of the split's examples longer than the padded length, which are cut
+        (for a pair: either document)."""
+        if split not in self.splits:
+            self.setup()
+        table = self.splits[split].rows[:]  # a pyarrow.Table of the kept rows (memory-mapped)
+        if table.num_rows == 0:
+            return 0.0
+        longer = None
+        for column in ("input_ids", "input_ids_pair") if self.is_pair else ("input_ids",):
+            cut = pc.greater(pc.list_value_length(table.column(column)), self.seq_len)
+            longer = cut if longer is None else pc.or_(longer, cut)
+        return (pc.sum(longer).as_py() or 0) / table.num_rows
 
     def _sources(self, split: str) -> str:
         """The files a split is built from, for messages (the build plan)."""

@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"report: settings differ: kept {conflict.kept}, set aside {others} "
               "(footnote in accuracy.md)", file=sys.stderr)
     for problem in report.runs.problems:
-        print(f"report: could not read {problem.path}: {problem.reason}", file=sys.stderr)
+        print(f"report: invalid, not reported: {problem.path}: {problem.reason}", file=sys.stderr)
     for profile, paths in report.no_curve.items():
         if paths:
             print(f"report: {profile}: no learning curve for {len(paths)} run(s): "

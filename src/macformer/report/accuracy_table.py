@@ -82,8 +82,8 @@ def curves_paragraph(doc: Document, columns: list[str], no_curve) -> None:
 def problems_paragraph(doc: Document, runs: Runs) -> None:
     if runs.problems:
         listed = "; ".join(f"`{p.path}` ({p.reason})" for p in runs.problems)
-        doc.paragraph(f"{len(runs.problems)} summary file(s) could not be read and are not "
-                      f"in the tables: {listed}.")
+        doc.paragraph(f"{len(runs.problems)} summary file(s) are invalid (unreadable, or not "
+                      f"what the summary schema allows) and are not in the tables: {listed}.")
 
 
 def _avg_text(avg: float | None, k: int) -> str:

@@ -56,7 +56,8 @@ def build_report(runs_dir: str | Path, out_dir: str | Path, *, latex: bool = Fal
     if runs.frame.empty:
         first = runs.problems[0]
         raise ReportError(f"none of the {runs.found} summary.json files under {runs_dir} could "
-                          f"be read (e.g. {first.path}: {first.reason}); nothing written")
+                          f"be read as a valid summary (e.g. {first.path}: {first.reason}); "
+                          f"nothing written")
     profiles = sorted(set(runs.frame["profile"]), key=profile_sort_key)
     if profile is not None:
         if profile not in profiles:

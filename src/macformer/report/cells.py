@@ -201,8 +201,12 @@ def run_notes(doc: Document, records: list[dict]) -> list[int]:
 
 def conflict_text(conflict: Conflict) -> str:
     others = ", ".join(f"`{path}` (config {h or 'not recorded'})" for path, h in conflict.set_aside)
+    why = {True: "the one its run folder's run_identity.json names",
+           False: "the completed or latest one, although its run folder's run_identity.json "
+                  "names other settings"}.get(conflict.kept_matches_identity,
+                                              "the completed or latest one")
     return (f"settings differ between summaries of this run: shown `{conflict.kept}` (config "
-            f"{conflict.kept_hash or 'not recorded'}, the completed or latest one); set aside "
+            f"{conflict.kept_hash or 'not recorded'}, {why}); set aside "
             f"{others}. Give changed settings a run.tag to keep both as rows.")
 
 

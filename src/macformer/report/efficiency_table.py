@@ -13,7 +13,15 @@ from .variants import variant_label, variant_of, variant_sort_key
 SETTING = ("profile", "column", "device", "seq_len", "batch_size")
 EFFICIENCY_COLUMNS = (*SETTING, *VARIANT_KEY[1:], "label", "seeds", "tokens_per_second",
                       "steps_per_second", "speedup_vs_softmax", "peak_memory_mb",
-                      "memory_vs_softmax", "path")
+                      "memory_vs_softmax", "timed_steps", "path")
+# A rate timed over fewer training steps than this is mostly noise (and warm-up).
+MIN_TIMED_STEPS = 5
+FEW_STEPS_MARK = "(few steps)"
+
+
+def timed_steps(record: dict) -> int | None:
+    """Steps the rates were timed over: as recorded, else at most the steps done."""
+    return record["throughput_steps"] if record["throughput_steps"] is not None else record["steps"]
 
 
 def efficiency_frame(runs: Runs) -> pd.DataFrame:
@@ -27,7 +35,7 @@ def efficiency_frame(runs: Runs) -> pd.DataFrame:
                    py(r["seq_len"]), py(r["batch_size"]))
         groups.setdefault((setting, variant_of(r)), []).append(
             {k: py(r.get(k)) for k in ("train_tokens_per_second", "train_steps_per_second",
-                                       "peak_memory_mb", "attention_path")})
+                                       "peak_memory_mb", "throughput_steps", "steps", "attention_path")})
     variants = sorted({v for _, v in groups}, key=variant_sort_key)
     out = []
     for (setting, variant), members in groups.items():
@@ -37,6 +45,8 @@ def efficiency_frame(runs: Runs) -> pd.DataFrame:
                     "tokens_per_second": mean(m["train_tokens_per_second"] for m in members),
                     "steps_per_second": mean(m["train_steps_per_second"] for m in members),
                     "peak_memory_mb": mean(m["peak_memory_mb"] for m in members),
+                    "timed_steps": min((t for t in map(timed_steps, members) if t is not None),
+                                       default=None),
                     # Which code path ran (rmfa: reference or triton), as the summaries record it.
                     "path": ", ".join(sorted({m["attention_path"] for m in members} - {None})) or "—"})
     # The baseline: softmax on the same setting, the untagged LRA-protocol run first.
@@ -70,7 +80,8 @@ def efficiency_report(runs: Runs, profile: str) -> tuple[Document, pd.DataFrame]
         "run under the same setting. length: tokens per sequence (per document for "
         "Retrieval); batch: examples per step and process; path: the code path the attention "
         "ran (rmfa: `reference` eager PyTorch or the fused `triton` kernels; — for attentions "
-        "with one path).")
+        f"with one path). `{FEW_STEPS_MARK}`: the rates were timed over fewer than "
+        f"{MIN_TIMED_STEPS} training steps (see its note) and are not a steady speed.")
     for column in sorted(set(frame["column"]), key=column_sort_key):
         doc.heading(column_title(column), level=2)
         rows = []
@@ -78,7 +89,7 @@ def efficiency_report(runs: Runs, profile: str) -> tuple[Document, pd.DataFrame]
             rows.append([
                 Cell(r["label"]), Cell(num(r["seq_len"], "{:,}", "—")),
                 Cell(num(r["batch_size"], "{}", "—")),
-                Cell(num(r["tokens_per_second"], "{:,.0f}")),
+                _rate_cell(doc, r),
                 Cell(num(r["speedup_vs_softmax"], "{:.2f}×", "n/a")),
                 Cell(num(r["peak_memory_mb"], "{:,.0f}")),
                 Cell(num(r["memory_vs_softmax"], "{:.2f}×", "n/a")),
@@ -91,3 +102,13 @@ def efficiency_report(runs: Runs, profile: str) -> tuple[Document, pd.DataFrame]
     if frame.empty:
         doc.paragraph("No completed runs.")
     return doc, frame
+
+
+def _rate_cell(doc: Document, r) -> Cell:
+    text, steps = num(r["tokens_per_second"], "{:,.0f}"), py(r["timed_steps"])
+    if py(r["tokens_per_second"]) is None or steps is None or steps >= MIN_TIMED_STEPS:
+        return Cell(text)
+    note = doc.note(f"{FEW_STEPS_MARK}: timed over {steps} training step(s), fewer than "
+                    f"{MIN_TIMED_STEPS} once the first ones are left out; a rate from so few "
+                    "steps is mostly warm-up and noise.")
+    return Cell(f"{text} {FEW_STEPS_MARK}", (note,))

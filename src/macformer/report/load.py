@@ -6,11 +6,12 @@ status, error, val_accuracy, test_accuracy, chance_accuracy, test_examples, ...)
 `column` (the table column: task and data set) and `path`, the summary's path relative
 to the runs folder. Accuracies stay fractions here; the tables show percent.
 
-A file that cannot be read is not skipped silently: it is returned as a problem and
-the report lists it. A run is its row, seed, tag, protocol and data set (RUN_KEY): runs
+A file that cannot be read, or breaks the schema (validate.py), is not skipped
+silently: it is returned as a problem and the report lists it as invalid. A run is
+its row, seed, tag, protocol and data set (RUN_KEY): runs
 with different tags are different rows. When one run has several summaries (a failed
-run retried, a copy of a run folder), the completed one wins, then a stopped one, then
-the latest; if the set-aside summaries were written under other settings (another
+run retried, a copy of a run folder), the one that its folder's `run_identity.json`
+confirms wins, then the completed one, then a stopped one, then the latest; if the set-aside summaries were written under other settings (another
 config_hash), that is a `Conflict` and the tables say so in a footnote on the cell.
 """
 
@@ -25,7 +26,19 @@ from pathlib import Path
 import pandas as pd
 
 from macformer.data.tasks import LRA_TASKS, TASKS  # noqa: F401  (LRA_TASKS: the report's columns)
-from macformer.record import COMPLETED, FAILED, INTERRUPTED, MISSING, SCHEMA, STOPPED, SUMMARY_NAME  # noqa: F401
+from macformer.record import (  # noqa: F401
+    COMPLETED,
+    FAILED,
+    IDENTITY_NAME,
+    INTERRUPTED,
+    MISSING,
+    SCHEMA,
+    STOPPED,
+    SUMMARY_NAME,
+    read_json,
+)
+
+from .validate import invalid_reason
 
 TASK_TITLES: dict[str, str] = {
     "listops": "ListOps", "text": "Text", "retrieval": "Retrieval", "image": "Image",
@@ -64,6 +77,9 @@ class Conflict:
     kept: str  # path of the summary in the tables
     kept_hash: str | None
     set_aside: tuple[tuple[str, str | None], ...]  # (path, config_hash) of the others
+    # Whether the kept summary's config_hash is the one its folder's run_identity.json
+    # names (None: the folder has none), which is why it was kept.
+    kept_matches_identity: bool | None = None
 
 
 @dataclass
@@ -93,31 +109,18 @@ def load_runs(runs_dir: str | Path) -> Runs:
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
             problems.append(Problem(rel, f"unreadable: {err}"))
             continue
-        reason = _invalid(record)
+        reason = invalid_reason(record)
         if reason:
             problems.append(Problem(rel, reason))
             continue
-        records.append(_normalise(record, rel))
-    frame = pd.DataFrame.from_records(records, columns=[*COLUMNS, "column", "path"])
+        records.append({**_normalise(record, rel), "identity": _identity_match(path.parent, record)})
+    frame = pd.DataFrame.from_records(records, columns=[*COLUMNS, "column", "path", "identity"])
     # Identity columns keep Python values (None, int, bool), not NaN-filled floats.
-    for key in (*RUN_KEY, "status", "error", "device", "config_hash", "column", "path"):
+    for key in (*RUN_KEY, "status", "error", "device", "config_hash", "column", "path", "identity"):
         frame[key] = pd.Series([r[key] for r in records], index=frame.index, dtype=object)
     frame, superseded, conflicts = _deduplicate(frame)
     return Runs(frame=frame, problems=problems, superseded=superseded, conflicts=conflicts,
                 found=len(paths))
-
-
-def _invalid(record: object) -> str | None:
-    if not isinstance(record, dict):
-        return "not a JSON object"
-    for key in ("task", "attention", "status"):
-        if not isinstance(record.get(key), str) or not record[key]:
-            return f"no {key!r}"
-    for key in ("val_accuracy", "test_accuracy"):
-        value = record.get(key)
-        if value is not None and not (isinstance(value, (int, float)) and 0.0 <= value <= 1.0):
-            return f"{key} = {value!r} is not a fraction in [0, 1]"
-    return None
 
 
 def _normalise(record: dict, rel: str) -> dict:
@@ -162,14 +165,27 @@ def _options(attention: str) -> dict[str, object] | None:
     return dict(attention_options(attention)) if attention in attentions() else None
 
 
+def _identity_match(folder: Path, record: dict) -> bool | None:
+    """Whether the summary's config_hash is the one its run folder's run_identity.json
+    names (the settings the folder's run started with); None when there is none."""
+    identity = read_json(folder / IDENTITY_NAME)
+    if identity is None or not isinstance(identity.get("config_hash"), str):
+        return None
+    return identity["config_hash"] == record.get("config_hash")
+
+
 def _deduplicate(frame: pd.DataFrame) -> tuple[pd.DataFrame, int, list[Conflict]]:
     if frame.empty:
         return frame, 0, []
-    # Preference: completed, then stopped, then the latest end_time, then the path (for ties).
+    # Preference: a summary its folder's run_identity.json confirms (then one in a folder
+    # without it, last one it contradicts), then completed, then stopped, then the
+    # latest end_time, then the path (for ties).
     ranked = frame.assign(
+        _identity=frame["identity"].map({True: 2, None: 1, False: 0}).fillna(1).astype(int),
         _done=frame["status"].map({COMPLETED: 2, STOPPED: 1}).fillna(0).astype(int),
         _end=frame["end_time"].fillna("").astype(str),
-    ).sort_values(["_done", "_end", "path"], ascending=[False, False, True], kind="mergesort")
+    ).sort_values(["_identity", "_done", "_end", "path"], ascending=[False, False, False, True],
+                  kind="mergesort")
     keys = pd.Series([repr(tuple(k)) for k in ranked[list(RUN_KEY)].itertuples(index=False)],
                      index=ranked.index)
     conflicts = []
@@ -178,8 +194,8 @@ def _deduplicate(frame: pd.DataFrame) -> tuple[pd.DataFrame, int, list[Conflict]
         differing = tuple((o["path"], o["config_hash"]) for _, o in others.iterrows()
                           if o["config_hash"] != kept["config_hash"])
         if differing:
-            conflicts.append(Conflict(kept["path"], kept["config_hash"], differing))
-    kept = ranked[~keys.duplicated(keep="first")].drop(columns=["_done", "_end"])
+            conflicts.append(Conflict(kept["path"], kept["config_hash"], differing, kept["identity"]))
+    kept = ranked[~keys.duplicated(keep="first")].drop(columns=["_identity", "_done", "_end"])
     kept = kept.sort_values("path", kind="mergesort").reset_index(drop=True)
     return kept, len(frame) - len(kept), sorted(conflicts, key=lambda c: c.kept)
 

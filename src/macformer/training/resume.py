@@ -6,7 +6,9 @@ the same configuration again finds its earlier run there (macformer.record.earli
 - a completed summary → skip (unless run.force=true, which starts over);
 - `checkpoints/last.ckpt` (a stopped, interrupted or failed run) → resume from it (unless
   run.resume=false); one that cannot be read is moved aside to last.ckpt.corrupt and the
-  run resumes from best.ckpt, or starts afresh when there is none;
+  run resumes from best.ckpt, or starts afresh when there is none. Checkpoints are read
+  with `weights_only=True`: a run folder may come from someone else, and a pickle that
+  names anything but tensors and plain data is refused (and moved aside), never run;
 - otherwise → start.
 `config_hash` covers every setting that changes the result. A folder holding a run of
 a DIFFERENT configuration (e.g. another learning rate) is never resumed or skipped:
@@ -24,9 +26,8 @@ from pathlib import Path
 from omegaconf import DictConfig, OmegaConf
 
 from macformer import atomic
+from macformer.checks import ConfigError
 from macformer.record import DONE, IDENTITY_NAME, OTHER_SETTINGS, SUMMARY_NAME, earlier_run
-
-from .checks import ConfigError
 
 # Settings that do not change what is computed.
 NOT_HASHED = {
@@ -61,12 +62,17 @@ def config_hash(cfg: DictConfig) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
+# What Lightning needs to resume a fit from a checkpoint.
+CHECKPOINT_KEYS = ("global_step", "state_dict", "optimizer_states", "loops")
+
+
 @dataclass(frozen=True)
 class Plan:
     action: str  # "start", "resume" or "skip"
     checkpoint: Path | None = None
     previous: dict | None = None
     message: str = ""
+    set_aside: bool = False  # a checkpoint could not be read and was moved aside
 
 
 def plan_run(run_dir: Path, cfg_hash: str, resume: bool = True, force: bool = False) -> Plan:
@@ -94,14 +100,36 @@ def plan_run(run_dir: Path, cfg_hash: str, resume: bool = True, force: bool = Fa
 
 
 def _readable_step(path: Path) -> tuple[int | None, str]:
-    """(global step, "") of a checkpoint that loads, else (None, why not)."""
+    """(global step, "") of a checkpoint that loads as tensors and plain data, else (None, why not)."""
+    import pickle
+
     import torch
 
     try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=False, mmap=True)
-        return int(checkpoint["global_step"]), ""
-    except Exception as error:  # noqa: BLE001  (truncated zip, bad pickle, missing key: all unusable)
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+        why = _not_a_checkpoint(checkpoint, torch.Tensor)
+        return (None, f"not a training checkpoint: {why}") if why else (checkpoint["global_step"], "")
+    except pickle.UnpicklingError as error:  # torch's message: which global it refused, amid advice
+        refused = [line for line in str(error).splitlines() if "GLOBAL" in line or "global" in line]
+        return None, f"refused to unpickle it ({(refused or ['not tensors and plain data'])[0].strip()})"
+    except Exception as error:  # noqa: BLE001  (truncated zip, missing key, wrong type: all unusable)
         return None, f"{type(error).__name__}: {error}".splitlines()[0]
+
+
+def _not_a_checkpoint(checkpoint, tensor_type) -> str | None:
+    """Why a loaded object is not a Lightning training checkpoint, or None."""
+    if not isinstance(checkpoint, dict):
+        return f"a {type(checkpoint).__name__}"
+    missing = [key for key in CHECKPOINT_KEYS if key not in checkpoint]
+    if missing:
+        return f"no {missing[0]!r}"
+    step, weights = checkpoint["global_step"], checkpoint["state_dict"]
+    if not isinstance(step, int) or isinstance(step, bool) or step < 0:
+        return f"global_step {step!r}"
+    if not isinstance(weights, dict) or not weights or not all(
+            isinstance(v, tensor_type) for v in weights.values()):
+        return "its state_dict holds no weights"
+    return None
 
 
 def _resume_plan(run_dir: Path, last: Path, summary: dict | None) -> Plan:
@@ -114,12 +142,17 @@ def _resume_plan(run_dir: Path, last: Path, summary: dict | None) -> Plan:
     last.replace(aside)
     damage = f"{last} cannot be read ({why}); moved it to {aside}"
     best = last.with_name("best.ckpt")
-    best_step = _readable_step(best)[0] if best.exists() else None
+    best_step, best_why = _readable_step(best) if best.exists() else (None, "")
     if best_step is not None:
-        return Plan("resume", checkpoint=best, previous=summary,
+        return Plan("resume", checkpoint=best, previous=summary, set_aside=True,
                     message=f"{damage}; resuming from {best} (step {best_step}) instead")
+    if best.exists():  # kept for inspection, like last.ckpt
+        best.replace(best.with_name(best.name + ".corrupt"))
+        damage += f"; {best.name} cannot be read either ({best_why}): moved it to {best.name}.corrupt"
+    else:
+        damage += "; no best.ckpt either"
     clear_run(run_dir)
-    return Plan("start", message=f"{damage}; no readable best.ckpt either: starting {run_dir} afresh")
+    return Plan("start", set_aside=True, message=f"{damage}; starting {run_dir} afresh")
 
 
 def clear_run(run_dir: Path) -> None:

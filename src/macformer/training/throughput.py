@@ -146,6 +146,7 @@ class ThroughputMonitor(pl.Callback):
             "train_tokens_per_second": self.measured_tokens / self.measured_seconds if rate else None,
             "train_steps_per_second": self.measured_steps / self.measured_seconds if rate else None,
             "peak_memory_mb": self.peak_bytes / 2**20 if self.peak_bytes else None,
+            "throughput_steps": self.measured_steps,
         }
 
     def publish(self, trainer: pl.Trainer) -> None:

@@ -1,0 +1,60 @@
+"""The command line's config, checked before Hydra makes the run folder.
+
+Hydra creates the run's folder before the run's own code starts, and reports an
+override it cannot apply over several lines. So the command line composes the config
+once first and checks it: a bad value, or an override that needs (or must lose) the
+`+` prefix, is then one line and no folder is made. In a sweep the first value of each
+swept setting stands for the others (each job checks its own config again).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+NEEDS_PLUS = re.compile(r"Could not override '([^']+)'\.\s*To append to your config use \+(\S+)")
+HAS_PLUS = re.compile(r"Could not append to config\. An item is already at '([^']+)'")
+MULTIRUN_FLAGS = ("-m", "--multirun")
+
+
+def command_line_problem(args: Sequence[str]) -> str | None:
+    """The one-line error for the config of `args` (a command line), or None when it checks
+    out, or when it has flags of Hydra's own (--cfg, -cn, ...), which Hydra handles."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import HydraException
+
+    from macformer.config import compose_run
+
+    from .config import check_config
+    from .errors import ConfigError
+
+    overrides = [a for a in args if a not in MULTIRUN_FLAGS]
+    if any(a.startswith("-") for a in overrides):
+        return None
+    try:
+        parsed = OverridesParser.create().parse_overrides(overrides)
+        first = [f"{o.get_key_element()}={next(iter(o.sweep_string_iterator()))}" if o.is_sweep_override()
+                 else o.input_line for o in parsed]
+        # A sweep's kernel applies to the attentions that have one (the sweeper drops it for
+        # the others), so only the jobs themselves can tell a kernel that conflicts.
+        fixed = first if len(overrides) == len(args) else [
+            o.input_line for o in parsed if o.key_or_group not in ("kernel", "kernel.name")]
+        check_config(compose_run(first), fixed)
+    except ConfigError as error:
+        return str(error)
+    except HydraException as error:
+        return plus_prefix_problem(str(error), overrides)
+    return None
+
+
+def plus_prefix_problem(message: str, overrides: Sequence[str]) -> str | None:
+    """Hydra's message about a `+` prefix as one line, or None for any other message."""
+    text = " ".join(message.split())
+    if match := NEEDS_PLUS.search(text):
+        return (f"{match.group(1)} is not in the composed config, so Hydra needs the + prefix to "
+                f"add it: +{match.group(2)} (or check the key's spelling)")
+    if match := HAS_PLUS.search(text):
+        key = match.group(1)
+        written = next((o for o in overrides if o.lstrip("+").startswith(key + "=")), key)
+        return f"{key} is already in the config: set it without the + prefix: {written.lstrip('+')}"
+    return None
