@@ -51,6 +51,7 @@ def summary_rules() -> dict[str, object]:
         "train_steps_per_second": AMOUNT,
         "peak_memory_mb": AMOUNT,
         "device": TEXT,
+        "attention_path": TEXT,
         "params": COUNT,
         "seq_len": Integer(1, null=True),
         "batch_size": Integer(1, null=True),
