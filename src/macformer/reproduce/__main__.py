@@ -17,7 +17,14 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from macformer.record import COMPLETED, MISSING, OTHER_SETTINGS, earlier_run, read_summary, write_summary
+from macformer.record import (
+    COMPLETED,
+    MISSING,
+    OTHER_SETTINGS,
+    earlier_run,
+    read_summary,
+    write_summary,
+)
 
 from .calibration import Cache, calibrate
 from .cli import parse

@@ -30,6 +30,7 @@ class Costed:
     skip: str | None = None  # why it is not run (does not fit the device)
     done: bool = False  # completed before with these settings
     note: str | None = None  # e.g. its calibration failed
+    peak_mb: float | None = None  # measured peak memory of its shape
 
 
 def cost(jobs: list[Job], cache: Cache, device_name: str) -> list[Costed]:
@@ -49,7 +50,8 @@ def cost(jobs: list[Job], cache: Cache, device_name: str) -> list[Costed]:
             out.append(Costed(job, None, note=f"calibration failed: {m.error}"))
         else:
             done = int((previous or {}).get("steps") or 0) if held == UNFINISHED else 0
-            out.append(Costed(job, m.run_seconds(job.facts["max_steps"], job.eval_every, done)))
+            out.append(Costed(job, m.run_seconds(job.facts["max_steps"], job.eval_every, done),
+                              peak_mb=m.peak_memory_mb))
     return out
 
 
