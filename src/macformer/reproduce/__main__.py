@@ -76,14 +76,15 @@ def main(argv: list[str] | None = None) -> int:
         from .concurrency import choose_jobs
 
         per_slot = choose_jobs(jobs, device, isolation, args.calibration_steps, args.results_dir)
-    run_slots = slots(device, per_slot)
-    cache = Cache(Path(args.results_dir), device.slug, layout(device, per_slot))
+    run_slots = slots(device, per_slot, args.threads)
+    slot_layout = layout(device, per_slot, args.threads)
+    cache = Cache(Path(args.results_dir), device.slug, slot_layout)
     present = [j for j in jobs if j.task not in missing]
     calibrate([j for j in present if earlier_run(j.run_dir, j.config_hash)[0] != "done"], cache,
               run_slots, isolation, args.calibration_steps)
-    costed = [c for c in cost(present, cache, device.name)]
+    costed = cost(present, cache, device.name)
     unit = "GPU" if device.kind == "cuda" else "CPU"
-    print(f"reproduce: the plan on {device.name} ({layout(device, per_slot)}):", flush=True)
+    print(f"reproduce: the plan on {device.name} ({slot_layout}):", flush=True)
     print(plan_table(costed, len(run_slots), per_slot if device.kind == "cuda" else 1, unit), flush=True)
     if args.plan:
         return 0
@@ -94,12 +95,12 @@ def main(argv: list[str] | None = None) -> int:
 
     runnable = [c for c in costed if c.skip is None]
     estimates = {c.job.run_dir: c.seconds for c in runnable}
-    known = [s for s in estimates.values() if s]
+    known = [s for s in estimates.values() if s is not None]
     wall_estimate = wall_seconds(known, len(run_slots)) if len(known) == len(runnable) else None
     sweep_start = time.monotonic()
     outcomes, interrupted = sweep_jobs([j for j in jobs if j.task in missing], runnable, missing,
                                        run_slots, isolation, timeout_s, args.progress_every or None,
-                                       device.name, layout(device, per_slot))
+                                       device.name, slot_layout)
     sweep_wall = time.monotonic() - sweep_start
     report_written = []
     results = Path(args.results_dir)
@@ -116,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         from macformer import atomic
 
         report_written.append(atomic.write_text(results / profile / "cost.md", "# Estimated and actual "
-                                                f"hours ({device.name}, {layout(device, per_slot)})\n\n" + table))
+                                                f"hours ({device.name}, {slot_layout})\n\n" + table))
     failures = print_closing(outcomes, missing, time.monotonic() - started, report_written,
                              interrupted, [c for c in costed if c.skip])
     if interrupted:

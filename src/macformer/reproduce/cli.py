@@ -55,6 +55,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
                              "throughput gain)")
     parser.add_argument("--jobs", type=jobs_value, default=1,
                         help="on a CPU: runs side by side, sharing the cores (default: 1)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="on a CPU: threads per run (default: cores / jobs)")
     parser.add_argument("--launcher", choices=("slurm", "local", "submitit_local"), default=None,
                         help="submit the plan through submitit as a job array instead of running it "
                              "here (local = submitit's local executor)")

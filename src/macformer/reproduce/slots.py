@@ -64,18 +64,22 @@ def detect(gpus: str | None = None, use_gpu: bool = True) -> Device:
     return Device("cpu", f"{model} x{cores}", ("cpu",), cores, psutil.virtual_memory().available / 2**20)
 
 
-def slots(device: Device, jobs: int) -> list[Slot]:
-    """`jobs` slots per GPU, or `jobs` on the CPU."""
+def threads_per_job(device: Device, jobs: int, threads: int | None = None) -> int:
+    return threads or max(1, device.cores // jobs)
+
+
+def slots(device: Device, jobs: int, threads: int | None = None) -> list[Slot]:
+    """`jobs` slots per GPU, or `jobs` on the CPU with `threads` each (default: cores / jobs)."""
     if device.kind == "cuda":
         return [Slot(f"gpu{g}/{j + 1}", {"CUDA_VISIBLE_DEVICES": g})
                 for j in range(jobs) for g in device.units]
-    threads = str(max(1, device.cores // jobs))
-    env = {"OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads}
+    n = str(threads_per_job(device, jobs, threads))
+    env = {"OMP_NUM_THREADS": n, "MKL_NUM_THREADS": n}
     return [Slot(f"cpu/{j + 1}", env) for j in range(jobs)]
 
 
-def layout(device: Device, jobs: int) -> str:
+def layout(device: Device, jobs: int, threads: int | None = None) -> str:
     """What a measurement depends on besides the device: runs side by side, threads each."""
     if device.kind == "cuda":
         return f"{jobs} per GPU"
-    return f"{jobs} jobs x {max(1, device.cores // jobs)} threads"
+    return f"{jobs} jobs x {threads_per_job(device, jobs, threads)} threads"

@@ -108,7 +108,8 @@ def submit(costed: list[Costed], args, device, isolation: str) -> int:
         return 0
     folder = Path(args.results_dir) / "submitit"
     cluster = "slurm" if args.launcher == "slurm" else "local"
-    executor = submitit.AutoExecutor(folder=folder / "%j", cluster=cluster)
+    # A job that times out is requeued up to 3 times (a preemption never counts).
+    executor = submitit.AutoExecutor(folder=folder / "%j", cluster=cluster, slurm_max_num_timeout=3)
     arrays: dict[int, list[list[Costed]]] = {}
     for group in pack(todo, args.pack_minutes * 60):
         arrays.setdefault(time_limit_min(group), []).append(group)
