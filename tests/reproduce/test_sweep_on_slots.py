@@ -9,15 +9,7 @@ in a fresh folder (fresh calibration), and both ratios are in the message."""
 import os
 from datetime import datetime
 
-import pytest
 from reproduce_helpers import SAME, reproduce, summaries, wall_ratio
-
-
-@pytest.fixture(scope="module")
-def one_after_the_other(tmp_path_factory):
-    root = tmp_path_factory.mktemp("jobs1")
-    out = reproduce(root / "data", root / "results", "--jobs", "1")
-    return root, out
 
 
 def test_plan_first_then_estimate_within_30_percent(one_after_the_other):

@@ -18,6 +18,7 @@ code path on one machine): the costed plan submitted through submitit as job arr
 from __future__ import annotations
 
 import math
+import os
 import signal
 import subprocess
 import sys
@@ -59,13 +60,26 @@ class RunGroup:
         import submitit
 
         child = self._child
-        if child is not None and child.poll() is None:
+        if child is not None and child.returncode is None:
             child.send_signal(signal.SIGTERM)
-            try:
-                child.wait(timeout=300)
-            except subprocess.TimeoutExpired:
-                child.kill()
+            _reap(child.pid, timeout_s=300)
         return submitit.helpers.DelayedSubmission(RunGroup(self.runs, self.run_dirs))
+
+
+def _reap(pid: int, timeout_s: float) -> None:
+    """Wait for the run to end (killing it after timeout_s). Not Popen.wait: this runs in a
+    signal handler that interrupted Popen.wait, which holds the lock Popen.wait needs."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            if os.waitpid(pid, os.WNOHANG) != (0, 0):
+                return
+        except ChildProcessError:  # already reaped
+            return
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            deadline = float("inf")
+        time.sleep(0.2)
 
 
 def _ignore_usr2() -> None:
