@@ -80,8 +80,9 @@ def main(argv: list[str] | None = None) -> int:
     slot_layout = layout(device, per_slot, args.threads)
     cache = Cache(Path(args.results_dir), device.slug, slot_layout)
     present = [j for j in jobs if j.task not in missing]
-    calibrate([j for j in present if earlier_run(j.run_dir, j.config_hash)[0] != "done"], cache,
-              run_slots, isolation, args.calibration_steps)
+    if args.calibration_steps > 0:
+        calibrate([j for j in present if earlier_run(j.run_dir, j.config_hash)[0] != "done"], cache,
+                  run_slots, isolation, args.calibration_steps)
     costed = cost(present, cache, device.name)
     unit = "GPU" if device.kind == "cuda" else "CPU"
     print(f"reproduce: the plan on {device.name} ({slot_layout}):", flush=True)

@@ -48,7 +48,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--plan", action="store_true",
                         help="calibrate what is not measured yet, print the costed plan and exit")
     parser.add_argument("--calibration-steps", type=int, default=30, metavar="N",
-                        help="training steps of each shape's calibration run (default: 30)")
+                        help="training steps of each shape's calibration run (default: 30; 0: "
+                             "measure nothing, the plan then shows no hours)")
     parser.add_argument("--gpus", default="all", help="GPUs to use: all (default), none, or e.g. 0,1")
     parser.add_argument("--jobs-per-gpu", type=jobs_value, default="auto",
                         help="runs side by side on each GPU (default auto: measured memory and "
