@@ -80,7 +80,10 @@ def main(argv: list[str] | None = None) -> int:
     slot_layout = layout(device, per_slot, args.threads)
     cache = Cache(Path(args.results_dir), device.slug, slot_layout)
     present = [j for j in jobs if j.task not in missing]
-    if args.calibration_steps > 0:
+    if args.calibrated_on:  # measured on the cluster's GPU before, one run per GPU (an array task's)
+        device = replace(device, kind="cuda", name=args.calibrated_on, units=("0",))
+        cache, per_slot = Cache(Path(args.results_dir), device.slug, "1 per GPU"), 1
+    elif args.calibration_steps > 0:
         calibrate([j for j in present if earlier_run(j.run_dir, j.config_hash)[0] != "done"], cache,
                   run_slots, isolation, args.calibration_steps)
     costed = cost(present, cache, device.name)

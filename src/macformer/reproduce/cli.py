@@ -61,6 +61,10 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--launcher", choices=("slurm", "local", "submitit_local"), default=None,
                         help="submit the plan through submitit as a job array instead of running it "
                              "here (local = submitit's local executor)")
+    parser.add_argument("--calibrated-on", default=None, metavar="DEVICE",
+                        help="with --launcher slurm from a node without the cluster's GPU: cost the "
+                             "plan from the measurements cached for DEVICE (e.g. nvidia-h200, as named "
+                             "in RESULTS/calibration/) instead of measuring here")
     parser.add_argument("--slurm-partition", default=None)
     parser.add_argument("--slurm-account", default=None)
     parser.add_argument("--pack-minutes", type=float, default=60.0,
