@@ -73,7 +73,8 @@ def choose_jobs(jobs: list[Job], device: Device, isolation: str, steps: int, res
         print(f"reproduce: jobs per {device.kind}: 1 (the probe of {shape_key(heaviest)} failed: "
               f"{one.error})", flush=True)
         return 1
-    chosen, rate, why = 1, 1.0 / one.step_s, "more copies did not add throughput"
+    chosen, rate = 1, 1.0 / one.step_s
+    why = f"it tries at most {limit} ({'per GPU' if device.kind == 'cuda' else 'the cores'})"
     copies = 2
     while copies <= limit:
         if one.peak_memory_mb and copies * one.peak_memory_mb > 0.9 * device.memory_mb:
