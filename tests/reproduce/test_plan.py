@@ -82,3 +82,12 @@ def test_short_runs_share_an_array_task(tmp_path):
     assert time_limit_min([run(7200)]) == 240  # 3 h + 15 min, rounded up
     assert time_limit_min([run(600), run(900)]) == 60
     assert time_limit_min([run(None)]) == 1440
+
+
+def test_time_left_from_the_plan_until_runs_finish_shared_by_slots():
+    from macformer.reproduce.progress import Progress
+
+    progress = Progress(["listops", "listops", "text"], {"listops": 100.0, "text": 40.0}, slots=2)
+    assert progress.remaining() == (2 * 100 + 40) / 2
+    progress.finish("listops", 50.0)  # measured now: 50 s a run, for text too (no run of its own yet)
+    assert progress.remaining() == (50 + 50) / 2

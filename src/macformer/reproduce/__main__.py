@@ -84,8 +84,13 @@ def main(argv: list[str] | None = None) -> int:
         device = replace(device, kind="cuda", name=args.calibrated_on, units=("0",))
         cache, per_slot = Cache(Path(args.results_dir), device.slug, "1 per GPU"), 1
     elif args.calibration_steps > 0:
-        calibrate([j for j in present if earlier_run(j.run_dir, j.config_hash)[0] != "done"], cache,
-                  run_slots, isolation, args.calibration_steps)
+        try:
+            calibrate([j for j in present if earlier_run(j.run_dir, j.config_hash)[0] != "done"], cache,
+                      run_slots, isolation, args.calibration_steps)
+        except KeyboardInterrupt:
+            print("reproduce: calibration interrupted by Ctrl-C; shapes measured so far are cached",
+                  flush=True)
+            return 130
     costed = cost(present, cache, device.name)
     unit = "GPU" if device.kind == "cuda" else "CPU"
     print(f"reproduce: the plan on {device.name} ({slot_layout}):", flush=True)
@@ -168,7 +173,12 @@ def sweep_jobs(missing_jobs: list[Job], runnable, missing: dict[str, str], run_s
     """Record the runs of missing data, then run the others on `run_slots`, longest first,
     showing a training run's step and ETA every `progress_every_s` seconds; return (job,
     summary, what happened) for each, and whether Ctrl-C stopped the sweep."""
-    progress = Progress([j.task for j in missing_jobs] + [c.job.task for c in runnable])
+    planned: dict[str, list[float]] = {}
+    for c in runnable:
+        if c.seconds is not None and not c.done:
+            planned.setdefault(c.job.task, []).append(c.seconds)
+    progress = Progress([j.task for j in missing_jobs] + [c.job.task for c in runnable],
+                        {t: sum(s) / len(s) for t, s in planned.items()}, len(run_slots))
     outcomes = []
     print(f"reproduce: {progress.total} runs on {len(run_slots)} slot(s); runs and logs under "
           f"<run dir>/reproduce.log, run dirs under {Path(runnable[0].job.run_dir).parents[3] if runnable else '-'}",
