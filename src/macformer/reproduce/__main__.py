@@ -71,27 +71,27 @@ def main(argv: list[str] | None = None) -> int:
     device = detect(args.gpus, use_gpu=args.launcher is None or args.launcher == "slurm")
     if device.kind == "cuda":
         isolation = "subprocess"  # a forked driver cannot hand a run its own GPU
-    per_slot = args.jobs_per_gpu if device.kind == "cuda" else args.jobs
-    if per_slot == "auto":
-        from .concurrency import choose_jobs
-
-        per_slot = choose_jobs(jobs, device, isolation, args.calibration_steps, args.results_dir)
+    present = [j for j in jobs if j.task not in missing]
+    per_slot, slowdown = measure_concurrency(args, device, isolation, present)
     run_slots = slots(device, per_slot, args.threads)
     slot_layout = layout(device, per_slot, args.threads)
-    cache = Cache(Path(args.results_dir), device.slug, slot_layout)
-    present = [j for j in jobs if j.task not in missing]
+    # A CPU's runs are measured as they will run, side by side; a GPU's alone (what fits
+    # its memory), then slowed by the measured cost of sharing it.
+    calibration_slots = slots(device, 1) if device.kind == "cuda" else run_slots
+    cache = Cache(Path(args.results_dir), device.slug, layout(device, 1) if device.kind == "cuda"
+                  else slot_layout)
     if args.calibrated_on:  # measured on the cluster's GPU before, one run per GPU (an array task's)
         device = replace(device, kind="cuda", name=args.calibrated_on, units=("0",))
         cache, per_slot = Cache(Path(args.results_dir), device.slug, "1 per GPU"), 1
     elif args.calibration_steps > 0:
         try:
             calibrate([j for j in present if earlier_run(j.run_dir, j.config_hash)[0] != "done"], cache,
-                      run_slots, isolation, args.calibration_steps)
+                      calibration_slots, isolation, args.calibration_steps)
         except KeyboardInterrupt:
             print("reproduce: calibration interrupted by Ctrl-C; shapes measured so far are cached",
                   flush=True)
             return 130
-    costed = cost(present, cache, device.name)
+    costed = cost(present, cache, device.name, slowdown)
     unit = "GPU" if device.kind == "cuda" else "CPU"
     print(f"reproduce: the plan on {device.name} ({slot_layout}):", flush=True)
     print(plan_table(costed, len(run_slots), per_slot if device.kind == "cuda" else 1, unit), flush=True)
@@ -135,6 +135,21 @@ def main(argv: list[str] | None = None) -> int:
               "from its last checkpoint)", flush=True)
         return 130
     return 1 if (failures and args.strict) else 0
+
+
+def measure_concurrency(args, device, isolation: str, jobs: list[Job]) -> tuple[int, float]:
+    """(runs side by side per GPU or on the CPU, how much longer a GPU run then takes)."""
+    from .concurrency import choose_jobs, slowdown_at
+
+    asked = args.jobs_per_gpu if device.kind == "cuda" else args.jobs
+    if args.launcher or args.calibrated_on or args.calibration_steps == 0:
+        return (1 if asked == "auto" else asked), 1.0
+    if asked == "auto":
+        chosen, slowdown = choose_jobs(jobs, device, isolation, args.calibration_steps, args.results_dir)
+    else:
+        chosen, slowdown = asked, (slowdown_at(jobs, device, isolation, args.calibration_steps,
+                                               args.results_dir, asked) if device.kind == "cuda" else 1.0)
+    return chosen, slowdown if device.kind == "cuda" else 1.0
 
 
 def data_vars(profile: str) -> str:

@@ -56,31 +56,50 @@ def in_folder(job: Job, run_dir: Path) -> Job:
     return replace(job, overrides=overrides, run_dir=run_dir)
 
 
-def choose_jobs(jobs: list[Job], device: Device, isolation: str, steps: int, results_dir) -> int:
-    """Runs side by side per GPU (or on the CPU), from measured throughput and memory."""
-    if not jobs:
-        return 1
-    cost: dict[str, float] = defaultdict(float)
+def heaviest(jobs: list[Job]) -> Job:
+    """The first job of the shape with the most tokens in `jobs`: the sweep's main cost."""
+    tokens: dict[str, float] = defaultdict(float)
     first: dict[str, Job] = {}
     for job in jobs:
-        cost[shape_key(job)] += job.tokens
+        tokens[shape_key(job)] += job.tokens
         first.setdefault(shape_key(job), job)
-    heaviest = first[max(cost, key=cost.get)]
+    return first[max(tokens, key=tokens.get)]
+
+
+def slowdown_at(jobs: list[Job], device: Device, isolation: str, steps: int, results_dir,
+                copies: int) -> float:
+    """How much longer a run takes with `copies` side by side than alone (measured)."""
+    if copies == 1 or not jobs:
+        return 1.0
+    job, cache = heaviest(jobs), Cache(Path(results_dir), device.slug, "probe")
+    one, many = (probe(job, n, device, isolation, steps, cache) for n in (1, copies))
+    if one.error or many.error:
+        return 1.0
+    return many.step_s / one.step_s
+
+
+def choose_jobs(jobs: list[Job], device: Device, isolation: str, steps: int,
+                results_dir) -> tuple[int, float]:
+    """Runs side by side per GPU (or on the CPU), from measured throughput and memory, and
+    how much longer each run then takes than alone."""
+    if not jobs:
+        return 1, 1.0
+    top = heaviest(jobs)
     cache = Cache(Path(results_dir), device.slug, "probe")
     limit = MAX_COPIES if device.kind == "cuda" else device.cores
-    one = probe(heaviest, 1, device, isolation, steps, cache)
+    one = probe(top, 1, device, isolation, steps, cache)
     if one.error is not None:
-        print(f"reproduce: jobs per {device.kind}: 1 (the probe of {shape_key(heaviest)} failed: "
+        print(f"reproduce: jobs per {device.kind}: 1 (the probe of {shape_key(top)} failed: "
               f"{one.error})", flush=True)
-        return 1
-    chosen, rate = 1, 1.0 / one.step_s
+        return 1, 1.0
+    chosen, rate, step = 1, 1.0 / one.step_s, one.step_s
     why = f"it tries at most {limit} ({'per GPU' if device.kind == 'cuda' else 'the cores'})"
     copies = 2
     while copies <= limit:
         if one.peak_memory_mb and copies * one.peak_memory_mb > 0.9 * device.memory_mb:
             why = f"{copies} copies would need {copies * one.peak_memory_mb:.0f} MiB"
             break
-        m = probe(heaviest, copies, device, isolation, steps, cache)
+        m = probe(top, copies, device, isolation, steps, cache)
         if m.error is not None:
             why = f"{copies} copies failed: {m.error}"
             break
@@ -88,9 +107,9 @@ def choose_jobs(jobs: list[Job], device: Device, isolation: str, steps: int, res
         if new_rate < MIN_GAIN * rate:
             why = f"{copies} copies gave {new_rate / rate:.2f}x the throughput of {chosen}"
             break
-        chosen, rate = copies, new_rate
+        chosen, rate, step = copies, new_rate, m.step_s
         copies *= 2
     print(f"reproduce: {chosen} run(s) side by side per {'GPU' if device.kind == 'cuda' else 'CPU'}: "
-          f"{chosen} gave {rate * one.step_s:.2f}x the steps/s of one ({shape_key(heaviest)}); {why}",
+          f"{chosen} gave {rate * one.step_s:.2f}x the steps/s of one ({shape_key(top)}); {why}",
           flush=True)
-    return chosen
+    return chosen, step / one.step_s

@@ -33,7 +33,9 @@ class Costed:
     peak_mb: float | None = None  # measured peak memory of its shape
 
 
-def cost(jobs: list[Job], cache: Cache, device_name: str) -> list[Costed]:
+def cost(jobs: list[Job], cache: Cache, device_name: str, slowdown: float = 1.0) -> list[Costed]:
+    """Each job's estimated seconds; `slowdown`: how much longer a run takes beside others on
+    its GPU than alone (measured; 1 where the measurement was made side by side)."""
     out = []
     for job in jobs:
         held, previous, _ = earlier_run(job.run_dir, job.config_hash)
@@ -50,7 +52,7 @@ def cost(jobs: list[Job], cache: Cache, device_name: str) -> list[Costed]:
             out.append(Costed(job, None, note=f"calibration failed: {m.error}"))
         else:
             done = int((previous or {}).get("steps") or 0) if held == UNFINISHED else 0
-            out.append(Costed(job, m.run_seconds(job.facts["max_steps"], job.eval_every, done),
+            out.append(Costed(job, slowdown * m.run_seconds(job.facts["max_steps"], job.eval_every, done),
                               peak_mb=m.peak_memory_mb))
     return out
 
