@@ -93,6 +93,13 @@ reproduce-lra: install
 	$(PY) -m macformer.reproduce --profile $(PROFILE) --data-dir $(DATA_DIR) \
 		--results-dir $(REPORT_DIR) $(REPRODUCE_ARGS)
 
+# The costed plan of `make reproduce-lra`, measured on this device (calibrations are cached
+# in results/calibration/), without running it; e.g. REPRODUCE_ARGS="--sweep core,ablations".
+.PHONY: plan
+plan: install
+	$(PY) -m macformer.reproduce --profile $(PROFILE) --data-dir $(DATA_DIR) \
+		--results-dir $(REPORT_DIR) --plan $(REPRODUCE_ARGS)
+
 clean:
 	rm -rf $(VENV) .pytest_cache
 

@@ -3,12 +3,13 @@ non-causal form as an ablation row; the row names say the form, as the run label
 
 import pytest
 
-from macformer.reproduce.sweep import SWEEPS
+from macformer.reproduce.sweep import PROFILES, sweeps_of
 
 
-@pytest.mark.parametrize("profile", sorted(SWEEPS))
+@pytest.mark.parametrize("profile", sorted(PROFILES))
 def test_macformer_rows_are_causal_with_a_non_causal_ablation(profile):
-    rows = {row.name: row.overrides for row in SWEEPS[profile].rows}
+    groups = ("core", "ablations") if profile == "paper" else None  # paper: the ablations are a group
+    rows = {row.name: row.overrides for s in sweeps_of(profile, groups) for row in s.rows}
     assert "rmfa-exp-causal" in rows and "kernelized-exp-causal" in rows
     assert "rmfa-exp-noncausal" in rows
     assert "attention.options.causal=false" in rows["rmfa-exp-noncausal"]
@@ -26,6 +27,6 @@ def test_row_names_match_the_run_labels():
     from macformer.config import CONFIG_DIR
 
     with initialize_config_dir(str(CONFIG_DIR), version_base="1.3"):
-        for row in SWEEPS["paper"].rows:
+        for row in (r for s in sweeps_of("paper", ("core", "ablations", "pathx")) for r in s.rows):
             cfg = compose("train", overrides=["profile=paper", *row.overrides])
             assert cfg.run.label == row.name

@@ -1,6 +1,7 @@
 """`python -m macformer.reproduce --profile smoke` end to end on generated data (the
 entry point `make reproduce-lra PROFILE=smoke` calls after install and data), its
-resumption, and a run that fails without stopping the sweep."""
+resumption, and a run that fails without stopping the sweep. (Without calibration, which
+tests/reproduce/ covers: a smoke run is no longer than its calibration would be.)"""
 
 import csv
 import json
@@ -10,7 +11,7 @@ import sys
 from macformer.report import OUTPUT_FILES
 from macformer.reproduce.progress import Progress, clock
 from macformer.reproduce.runner import read_summary, run_job
-from macformer.reproduce.sweep import SWEEPS, Row, Sweep, choose_profile, plan
+from macformer.reproduce.sweep import SWEEPS, Row, Sweep, choose_profile, plan, sweeps_of
 
 ROWS = ["softmax", "rfa", "kernelized-exp-causal", "rmfa-exp-causal", "rmfa-exp-noncausal",
         "rmfa-exp-noppsbn-causal"]
@@ -22,7 +23,7 @@ LABELS = ["softmax", "rfa (non-causal)", "kernelized-exp (causal)", "rmfa-exp (c
 def reproduce(tmp_path, *args):
     command = [sys.executable, "-m", "macformer.reproduce", "--profile", "smoke",
                "--data-dir", str(tmp_path / "data"), "--results-dir", str(tmp_path / "results"),
-               "--tasks", "listops", "text", *args]
+               "--tasks", "listops", "text", "--calibration-steps", "0", *args]
     done = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout
@@ -93,11 +94,12 @@ def test_profiles_and_rows():
     assert choose_profile("smoke")[0] == "smoke"
     profile, why = choose_profile("auto")
     assert profile in ("cpu", "paper") and ("GPU" in why)
-    names = [r.name for r in SWEEPS["paper"].rows]
-    assert names[:2] == ["softmax", "rfa"] and len(names) == 19
+    # The paper profile's default is the paper's comparison; the rest are groups to add.
+    names = [r.name for s in sweeps_of("paper", ("core", "ablations", "pathx")) for r in s.rows]
+    assert names[:2] == ["softmax", "rfa"] and len(set(names)) == 19
     assert "rmfa-sqrt-noppsbn-causal" in names and "kernelized-trigh-causal" in names
     assert "rmfa-exp-noncausal" in names and "kernelized-exp-noncausal" in names
-    assert SWEEPS["paper"].tasks[-1] == "pathx"
+    assert sweeps_of("paper", ("pathx",))[0].tasks == ("pathx",)
 
 
 def test_progress_estimate():

@@ -1,5 +1,7 @@
 """`macformer-reproduce --profile auto` (or `python -m macformer.reproduce`; what `make
-reproduce-lra` runs after install and data): the sweep of sweep.py, then the report.
+reproduce-lra` runs after install and data): plan the sweep, measure what it will cost on
+this device (calibration.py, cost.py), run it on the device's slots (scheduler.py), longest
+runs first, then the report with the estimate beside the time it took.
 
 Resumable: a run whose summary says `completed` (same settings) is skipped, an
 interrupted one continues from its last checkpoint (training does that), so
@@ -10,7 +12,6 @@ generated are recorded as `missing` with the command that fetches them.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from dataclasses import replace
@@ -18,7 +19,6 @@ from pathlib import Path
 
 from macformer.record import (
     COMPLETED,
-    DONE,
     MISSING,
     OTHER_SETTINGS,
     earlier_run,
@@ -26,42 +26,14 @@ from macformer.record import (
     write_summary,
 )
 
-from .progress import Progress, RunWatch, clock
-from .runner import driver_summary, run_job
-from .sweep import SWEEPS, Job, choose_profile, plan
-
-
-def parse(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="macformer-reproduce",
-        description="Run the LRA sweep of a profile (resuming), then write the report.")
-    parser.add_argument("--profile", default="auto", choices=("auto", *SWEEPS),
-                        help="auto (default): paper when a CUDA GPU is visible, else cpu")
-    parser.add_argument("--tasks", nargs="+", default=None, help="only these tasks")
-    parser.add_argument("--rows", nargs="+", default=None,
-                        help="only these rows, e.g. softmax rmfa-exp rmfa-exp-noppsbn")
-    parser.add_argument("--seeds", nargs="+", type=int, default=None,
-                        help="seeds (default: the profile's)")
-    parser.add_argument("--data-dir", default="data")
-    parser.add_argument("--results-dir", default="results",
-                        help="runs go to RESULTS/runs/<profile>/..., tables and plots to RESULTS")
-    parser.add_argument("--isolation", choices=("fork", "subprocess"), default=None,
-                        help="how each run is started (default: the profile's)")
-    parser.add_argument("--run-timeout", type=float, default=None,
-                        help="seconds before a run is stopped and reported failed")
-    parser.add_argument("--progress-every", type=float, default=60.0, metavar="SECONDS",
-                        help="show a training run's step and ETA this often (0: never; default: 60)")
-    parser.add_argument("--dry-run", action="store_true", help="list the jobs and exit")
-    parser.add_argument("--no-report", action="store_true", help="skip the report at the end")
-    parser.add_argument("--strict", action="store_true", help="exit 1 when a run failed")
-    parser.add_argument("--print-profile", action="store_true",
-                        help="print the profile `auto` resolves to and exit (used by make)")
-    parser.add_argument("--print-data-vars", action="store_true",
-                        help="print the `make data` variables that generate ListOps and "
-                             "Pathfinder at the resolved profile's sizes, and exit (used by make)")
-    parser.add_argument("overrides", nargs="*",
-                        help="extra Hydra overrides for every run, e.g. logger=wandb trainer=gpu")
-    return parser.parse_args(argv)
+from .calibration import Cache, calibrate
+from .cli import parse
+from .cost import actual_table, cost, plan_table, record_cost, wall_seconds
+from .progress import Progress, clock
+from .runner import driver_summary
+from .scheduler import run_on_slots
+from .slots import detect, layout, slots
+from .sweep import PROFILES, Job, choose_profile, plan_groups, sweeps_of
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -73,50 +45,111 @@ def main(argv: list[str] | None = None) -> int:
     if args.print_data_vars:
         print(data_vars(profile))
         return 0
-    sweep = SWEEPS[profile]
-    sweep = replace(
-        sweep,
-        tasks=tuple(t for t in sweep.tasks if args.tasks is None or t in args.tasks),
-        rows=tuple(r for r in sweep.rows if args.rows is None or r.name in args.rows),
-        seeds=tuple(args.seeds) if args.seeds else sweep.seeds,
-        isolation=args.isolation or sweep.isolation,
-        run_timeout_s=args.run_timeout if args.run_timeout is not None else sweep.run_timeout_s)
+    groups = tuple(args.sweep.split(",")) if args.sweep else PROFILES[profile].groups
+    sweeps = sweeps_of(profile, groups)
+    isolation = args.isolation or sweeps[0].isolation
+    timeout_s = args.run_timeout if args.run_timeout is not None else sweeps[0].run_timeout_s
     started = time.monotonic()
     print(f"reproduce: profile {profile}: {why}.", flush=True)
-    print(f"reproduce: {sweep.why}; tasks {', '.join(sweep.tasks)}; rows "
-          f"{', '.join(r.name for r in sweep.rows)}; seeds {', '.join(map(str, sweep.seeds))}.",
-          flush=True)
+    for s in sweeps:
+        print(f"reproduce: {s.why}; tasks {', '.join(s.tasks)}; rows "
+              f"{', '.join(r.name for r in s.rows)}; seeds {', '.join(map(str, args.seeds or s.seeds))}.",
+              flush=True)
 
     # run.sweep_id groups the runs on W&B (logger=wandb); it does not change a run's settings.
     extra = (f"paths.data_dir={args.data_dir}", f"paths.results_dir={args.results_dir}",
              f"run.sweep_id=reproduce-{profile}", *args.overrides)
-    jobs = plan(sweep, extra)
+    jobs = plan_groups(sweeps, extra, args.tasks, args.rows, args.seeds)
     missing = missing_tasks(args.data_dir, jobs)
     if args.dry_run:
         for job in jobs:
             state = "missing data" if job.task in missing else "run"
             print(f"{job.name}: {state}: python -m macformer.train {' '.join(job.overrides)}")
+        print(f"reproduce: {len(jobs)} runs planned")
         return 0
 
-    outcomes, interrupted = sweep_jobs(jobs, missing, sweep.isolation, sweep.run_timeout_s,
-                                       args.progress_every or None)
+    device = detect(args.gpus, use_gpu=args.launcher is None or args.launcher == "slurm")
+    if device.kind == "cuda":
+        isolation = "subprocess"  # a forked driver cannot hand a run its own GPU
+    present = [j for j in jobs if j.task not in missing]
+    per_slot, slowdown = measure_concurrency(args, device, isolation, present)
+    run_slots = slots(device, per_slot, args.threads)
+    slot_layout = layout(device, per_slot, args.threads)
+    # A CPU's runs are measured as they will run, side by side; a GPU's alone (what fits
+    # its memory), then slowed by the measured cost of sharing it.
+    calibration_slots = slots(device, 1) if device.kind == "cuda" else run_slots
+    cache = Cache(Path(args.results_dir), device.slug, layout(device, 1) if device.kind == "cuda"
+                  else slot_layout)
+    if args.calibrated_on:  # measured on the cluster's GPU before, one run per GPU (an array task's)
+        device = replace(device, kind="cuda", name=args.calibrated_on, units=("0",))
+        cache, per_slot = Cache(Path(args.results_dir), device.slug, "1 per GPU"), 1
+    elif args.calibration_steps > 0:
+        try:
+            calibrate([j for j in present if earlier_run(j.run_dir, j.config_hash)[0] != "done"], cache,
+                      calibration_slots, isolation, args.calibration_steps)
+        except KeyboardInterrupt:
+            print("reproduce: calibration interrupted by Ctrl-C; shapes measured so far are cached",
+                  flush=True)
+            return 130
+    costed = cost(present, cache, device.name, slowdown)
+    unit = "GPU" if device.kind == "cuda" else "CPU"
+    print(f"reproduce: the plan on {device.name} ({slot_layout}):", flush=True)
+    print(plan_table(costed, len(run_slots), per_slot if device.kind == "cuda" else 1, unit), flush=True)
+    if args.plan:
+        return 0
+    if args.launcher:
+        from .submit import submit
+
+        return submit(costed, args, device, isolation)
+
+    runnable = [c for c in costed if c.skip is None]
+    estimates = {c.job.run_dir: c.seconds for c in runnable}
+    known = [s for s in estimates.values() if s is not None]
+    wall_estimate = wall_seconds(known, len(run_slots)) if len(known) == len(runnable) else None
+    sweep_start = time.monotonic()
+    outcomes, interrupted = sweep_jobs([j for j in jobs if j.task in missing], runnable, missing,
+                                       run_slots, isolation, timeout_s, args.progress_every or None,
+                                       device.name, slot_layout)
+    sweep_wall = time.monotonic() - sweep_start
     report_written = []
+    results = Path(args.results_dir)
     if not args.no_report:
         from macformer.report import ReportError, build_report
 
-        results = Path(args.results_dir)
         try:  # this profile's folder only: results/<profile>/ (other profiles' stay as they are)
             report_written = build_report(results / "runs", results, profile=profile).written
         except ReportError as error:
             print(f"reproduce: report: {error}", flush=True)
+    table = actual_table([c.job for c in runnable], wall_estimate, sweep_wall)
+    print("\nreproduce: estimated and actual hours:\n" + table, flush=True)
+    if not args.no_report:
+        from macformer import atomic
+
+        report_written.append(atomic.write_text(results / profile / "cost.md", "# Estimated and actual "
+                                                f"hours ({device.name}, {slot_layout})\n\n" + table))
     failures = print_closing(outcomes, missing, time.monotonic() - started, report_written,
-                             interrupted)
+                             interrupted, [c for c in costed if c.skip])
     if interrupted:
         print(f"reproduce: interrupted by Ctrl-C after {len(outcomes)} of {len(jobs)} runs; run the "
               "same command to resume (completed runs are skipped, the interrupted one continues "
               "from its last checkpoint)", flush=True)
         return 130
     return 1 if (failures and args.strict) else 0
+
+
+def measure_concurrency(args, device, isolation: str, jobs: list[Job]) -> tuple[int, float]:
+    """(runs side by side per GPU or on the CPU, how much longer a GPU run then takes)."""
+    from .concurrency import choose_jobs, slowdown_at
+
+    asked = args.jobs_per_gpu if device.kind == "cuda" else args.jobs
+    if args.launcher or args.calibrated_on or args.calibration_steps == 0:
+        return (1 if asked == "auto" else asked), 1.0
+    if asked == "auto":
+        chosen, slowdown = choose_jobs(jobs, device, isolation, args.calibration_steps, args.results_dir)
+    else:
+        chosen, slowdown = asked, (slowdown_at(jobs, device, isolation, args.calibration_steps,
+                                               args.results_dir, asked) if device.kind == "cuda" else 1.0)
+    return chosen, slowdown if device.kind == "cuda" else 1.0
 
 
 def data_vars(profile: str) -> str:
@@ -137,10 +170,8 @@ def data_vars(profile: str) -> str:
 def missing_tasks(data_dir: str, jobs: list[Job]) -> dict[str, str]:
     """task → how to fetch it, for the tasks of `jobs` that are absent and not generable
     (ListOps and Pathfinder are generated by the runs themselves)."""
-    try:
-        from macformer.data.status import data_status
-    except ImportError:  # older data layer: let the runs find out
-        return {}
+    from macformer.data.status import data_status
+
     status = {task: (ready, detail) for task, ready, detail in data_status(data_dir)}
     generable = {j.task for j in jobs if j.generable}
     out = {}
@@ -151,58 +182,65 @@ def missing_tasks(data_dir: str, jobs: list[Job]) -> dict[str, str]:
     return out
 
 
-def sweep_jobs(jobs: list[Job], missing: dict[str, str], isolation: str, timeout_s: float | None,
-               progress_every_s: float | None = None) -> tuple[list[tuple[Job, dict, str]], bool]:
-    """Run every job in order, showing a training run's step and ETA every `progress_every_s`
-    seconds; return (job, summary, what happened) for each, and whether Ctrl-C stopped the
-    sweep (the report is still written)."""
-    progress = Progress([j.task for j in jobs])
+def sweep_jobs(missing_jobs: list[Job], runnable, missing: dict[str, str], run_slots, isolation: str,
+               timeout_s: float | None, progress_every_s: float | None, device: str,
+               slot_layout: str) -> tuple[list[tuple[Job, dict, str]], bool]:
+    """Record the runs of missing data, then run the others on `run_slots`, longest first,
+    showing a training run's step and ETA every `progress_every_s` seconds; return (job,
+    summary, what happened) for each, and whether Ctrl-C stopped the sweep."""
+    planned: dict[str, list[float]] = {}
+    for c in runnable:
+        if c.seconds is not None and not c.done:
+            planned.setdefault(c.job.task, []).append(c.seconds)
+    progress = Progress([j.task for j in missing_jobs] + [c.job.task for c in runnable],
+                        {t: sum(s) / len(s) for t, s in planned.items()}, len(run_slots))
     outcomes = []
-    print(f"reproduce: {len(jobs)} runs; runs and logs under "
-          f"{jobs[0].run_dir.parents[3] if jobs else '-'}", flush=True)
+    print(f"reproduce: {progress.total} runs on {len(run_slots)} slot(s); runs and logs under "
+          f"<run dir>/reproduce.log, run dirs under {Path(runnable[0].job.run_dir).parents[3] if runnable else '-'}",
+          flush=True)
     for task, detail in missing.items():
-        print(f"reproduce: {task}: data missing, its runs are recorded as missing: {detail}",
-              flush=True)
-    # Missing data first: those runs cost nothing, and the estimate then counts only real runs.
-    to_run = []
-    for job in jobs:
+        print(f"reproduce: {task}: data missing, its runs are recorded as missing: {detail}", flush=True)
+    for job in missing_jobs:  # they cost nothing; the estimate then counts only real runs
         previous = read_summary(job.run_dir)
-        if job.task in missing and not (previous and previous.get("status") == COMPLETED):
+        summary = previous if previous and previous.get("status") == COMPLETED else None
+        if summary is None:
             summary = driver_summary(job, MISSING, missing[job.task])
             write_summary(job.run_dir, summary)
-            progress.finish(job.task)
-            outcomes.append((job, summary, MISSING))
-        else:
-            to_run.append(job)
-    try:
-        for job in to_run:
-            held, previous, earlier_hash = earlier_run(job.run_dir, job.config_hash)
-            if held == DONE:
-                progress.finish(job.task)
-                outcomes.append((job, previous, "done before"))
-                print(f"{progress.line()} {job.name}: completed before "
-                      f"({_accuracy(previous)}), skipped", flush=True)
-                continue
-            if held == OTHER_SETTINGS:
-                # The profile or code changed since: that result is of other settings.
-                print(f"reproduce: {job.name}: its earlier run used other settings "
-                      f"(config_hash {earlier_hash}, now {job.config_hash}); "
-                      "starting it afresh", flush=True)
-                job = replace(job, overrides=(*job.overrides, "run.force=true"))
-            print(f"{progress.line()} {job.name}: running", flush=True)
-            watch = RunWatch(job.run_dir, lambda job=job: f"{progress.line()} {job.name}:", progress_every_s)
-            summary, seconds = run_job(job, isolation, timeout_s, watch)
-            progress.finish(job.task, seconds)
-            outcomes.append((job, summary, "ran"))
-            print(f"{progress.line()} {job.name}: {summary.get('status')} "
-                  f"({_accuracy(summary)}) in {clock(seconds)}", flush=True)
-    except KeyboardInterrupt as stop:
-        summary = getattr(stop, "summary", None)  # SweepInterrupted: the run, recorded interrupted
-        if summary is not None:
-            outcomes.append((job, summary, "ran"))
-            print(f"\n{job.name}: {summary.get('status')}: {summary.get('error')}", flush=True)
-        return outcomes, True
-    return outcomes, False
+        progress.finish(job.task)
+        outcomes.append((job, summary, MISSING))
+    estimates, to_run = {}, []
+    for c in runnable:
+        held, previous, earlier_hash = earlier_run(c.job.run_dir, c.job.config_hash)
+        if held == "done":
+            progress.finish(c.job.task)
+            outcomes.append((c.job, previous, "done before"))
+            print(f"{progress.line()} {c.job.name}: completed before ({_accuracy(previous)}), skipped",
+                  flush=True)
+            continue
+        job = c.job
+        if held == OTHER_SETTINGS:  # the profile or code changed since: that result is of other settings
+            print(f"reproduce: {job.name}: its earlier run used other settings (config_hash "
+                  f"{earlier_hash}, now {job.config_hash}); starting it afresh", flush=True)
+            job = replace(job, overrides=(*job.overrides, "run.force=true"))
+        estimates[job.run_dir] = c.seconds
+        to_run.append(job)
+    # Longest first, so that the last runs to start are short ones and no slot idles long.
+    to_run.sort(key=lambda j: -(estimates[j.run_dir] if estimates[j.run_dir] is not None else j.tokens))
+
+    def started(job: Job, slot) -> None:
+        where = f" on {slot.name}" if len(run_slots) > 1 else ""
+        print(f"{progress.line()} {job.name}: running{where}", flush=True)
+
+    def ended(job: Job, summary: dict, seconds: float) -> None:
+        progress.finish(job.task, seconds)
+        outcomes.append((job, summary, "ran"))
+        record_cost(job, estimates[job.run_dir], seconds, device, slot_layout)
+        print(f"{progress.line()} {job.name}: {summary.get('status')} ({_accuracy(summary)}) in "
+              f"{clock(seconds)}", flush=True)
+
+    interrupted = run_on_slots(to_run, run_slots, isolation, timeout_s, started, ended,
+                               lambda job: f"{progress.line()} {job.name}:", progress_every_s)
+    return outcomes, interrupted
 
 
 def _accuracy(summary: dict) -> str:
@@ -215,7 +253,7 @@ def _accuracy(summary: dict) -> str:
 
 
 def print_closing(outcomes, missing: dict[str, str], seconds: float, written,
-                  interrupted: bool = False) -> int:
+                  interrupted: bool = False, skipped=()) -> int:
     counts: dict[str, int] = {}
     for _, summary, _ in outcomes:
         counts[summary.get("status")] = counts.get(summary.get("status"), 0) + 1
@@ -231,6 +269,8 @@ def print_closing(outcomes, missing: dict[str, str], seconds: float, written,
               + (":" if interrupted else " (the others ran on):"))
         for job, s in failed:
             print(f"  {job.name}: {error_line(s.get('error'))}  [{job.run_dir}]")
+    for c in skipped:
+        print(f"reproduce: {c.job.name} skipped: {c.skip}")
     for task, detail in missing.items():
         print(f"reproduce: {task} missing: {detail}")
     if written:

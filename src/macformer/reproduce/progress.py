@@ -3,7 +3,8 @@ run, its step and the time it has left (RunWatch), read from the run's progress.
 
 The estimate uses the runs trained in this session (runs skipped because they had
 completed before, and tasks whose data is missing, cost nothing): the mean time of
-the task's runs so far, else of all runs so far, times the runs left of each task.
+the task's runs so far, else of all runs so far, times the runs left of each task,
+shared among the slots; before any run has finished, the plan's estimates.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ def clock(seconds: float) -> str:
 
 
 class Progress:
-    def __init__(self, tasks_of_jobs: list[str]):
+    def __init__(self, tasks_of_jobs: list[str], planned: dict[str, float] | None = None, slots: int = 1):
+        """`planned`: task → the plan's mean estimated seconds of its runs (used until runs
+        have finished); `slots`: runs at once (the time left is shared among them)."""
         self.total = len(tasks_of_jobs)
         self.left: dict[str, int] = defaultdict(int)
         for task in tasks_of_jobs:
@@ -29,6 +32,7 @@ class Progress:
         self.done = 0
         self.start = time.monotonic()
         self.durations: dict[str, list[float]] = defaultdict(list)
+        self.planned, self.slots = planned or {}, max(1, slots)
 
     def finish(self, task: str, seconds: float | None = None) -> None:
         """A job is done; `seconds` when it trained (None: skipped or missing)."""
@@ -44,13 +48,16 @@ class Progress:
     def remaining(self) -> float | None:
         everything = [d for ds in self.durations.values() for d in ds]
         if not everything:
-            return None if self.done < self.total else 0.0
+            if self.done < self.total and not all(self.planned.get(t) is not None
+                                                  for t, n in self.left.items() if n):
+                return None
+            return sum(n * self.planned.get(t, 0.0) for t, n in self.left.items() if n) / self.slots
         overall = sum(everything) / len(everything)
         estimate = 0.0
         for task, left in self.left.items():
             own = self.durations.get(task)
             estimate += left * (sum(own) / len(own) if own else overall)
-        return estimate
+        return estimate / self.slots
 
     def line(self) -> str:
         left = self.remaining()

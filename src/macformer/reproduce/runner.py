@@ -4,12 +4,13 @@ Two ways to start the process:
 - `fork`: a copy of this (already warm) driver calls `macformer.train.run(overrides)`;
   saves the ~5 s of importing torch and Lightning per run (CPU profiles).
 - `subprocess`: `python -m macformer.train <overrides>`, a fresh interpreter, exactly
-  the command a user would type (the paper profile; safe with CUDA).
-Either way a crash, a kill or a timeout of one run cannot stop the sweep: when the
-process ends without a readable summary, the driver writes a `failed` one with the
-exit status and the end of the run's log. Ctrl-C stops the sweep: the run gets SIGINT
-(from the terminal, or forwarded here), records itself `interrupted` and exits; then
-run_job raises SweepInterrupted carrying that summary.
+  the command a user would type (the paper profile; the only way with CUDA).
+Each process gets its slot's environment (CUDA_VISIBLE_DEVICES, thread counts), so that
+several runs share the machine. Either way a crash, a kill or a timeout of one run cannot
+stop the sweep: when the process ends without a readable summary, the driver writes a
+`failed` one with the exit status and the end of the run's log. Ctrl-C stops the sweep:
+each run gets SIGINT (from the terminal, or forwarded here), records itself `interrupted`
+and exits; run_job then raises SweepInterrupted carrying that summary.
 """
 
 from __future__ import annotations
@@ -60,73 +61,126 @@ class SweepInterrupted(KeyboardInterrupt):
         self.summary = summary
 
 
+class RunHandle:
+    """One run's process, started at once; poll `alive()`, then `finish()`."""
+
+    def __init__(self, job: Job, isolation: str, timeout_s: float | None, env: dict | None = None):
+        self.job, self.env = job, dict(env or {})
+        job.run_dir.mkdir(parents=True, exist_ok=True)
+        self.log_path = job.run_dir / LOG_NAME
+        self.before = read_summary(job.run_dir)
+        self.start_time, self.t0 = now(), time.monotonic()
+        self.deadline = None if timeout_s is None else self.t0 + timeout_s
+        self.timeout_s, self.exit_info = timeout_s, None
+        self.group = isolation != "fork"
+        if self.group:
+            command = [sys.executable, "-m", "macformer.train", *job.overrides]
+            with open(self.log_path, "a") as log:
+                log.write("$ " + " ".join(command) + "\n")
+                log.flush()
+                self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
+                                                start_new_session=True, env={**os.environ, **self.env})
+            self.pid = self.process.pid
+        else:
+            context = multiprocessing.get_context("fork")
+            self.process = context.Process(target=_child, name=f"macformer-{job.name}",
+                                           args=(list(job.overrides), str(self.log_path), self.env))
+            self.process.start()
+            self.pid = self.process.pid
+
+    def exitcode(self) -> int | None:
+        return self.process.poll() if self.group else self.process.exitcode
+
+    def alive(self) -> bool:
+        """True while it runs; past the time limit it is stopped (SIGINT, then SIGKILL)."""
+        if self.exitcode() is not None:
+            return False
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            self.exit_info = f"stopped after the {self.timeout_s:.0f} s limit of a run"
+            self._end(already_signalled=False, grace_s=30)
+            return False
+        return True
+
+    def wait(self, seconds: float) -> None:
+        if self.group:
+            try:
+                self.process.wait(seconds)
+            except subprocess.TimeoutExpired:
+                pass
+        else:
+            self.process.join(seconds)
+
+    def interrupt(self) -> None:
+        """After Ctrl-C: let the run record itself `interrupted` (SIGINT, forwarded unless the
+        terminal sent it already), then kill it if it does not end within a minute."""
+        self._end(already_signalled=not self.group, grace_s=60)
+
+    def _end(self, already_signalled: bool, grace_s: float) -> None:
+        if already_signalled:
+            self.wait(10)
+        if self.exitcode() is None:
+            _signal(self.pid, signal.SIGINT, self.group)
+            self.wait(grace_s)
+        if self.exitcode() is None:
+            _signal(self.pid, signal.SIGKILL, self.group)
+            self.wait(None)
+
+    def finish(self, interrupted: bool = False) -> tuple[dict, float]:
+        """The run's summary (written here when it left none) and the seconds it took."""
+        seconds = time.monotonic() - self.t0
+        code = self.exitcode()
+        if self.exit_info is None and code not in (0, None):
+            self.exit_info = _exit_text(code)
+        summary = read_summary(self.job.run_dir)
+        fresh = summary is not None and summary != self.before and summary.get("status") in (
+            COMPLETED, STOPPED, FAILED, INTERRUPTED)
+        if interrupted and not (fresh and summary["status"] == INTERRUPTED):
+            summary = driver_summary(self.job, INTERRUPTED, "interrupted by Ctrl-C (SIGINT) before the "
+                                     "run recorded it; re-run the same command to resume", self.start_time)
+            write_summary(self.job.run_dir, summary)
+        elif not fresh:  # killed, crashed before training started, or a bug: say so
+            reason = self.exit_info or "the run ended without writing summary.json"
+            summary = driver_summary(self.job, FAILED, f"{reason}; last lines of {self.log_path}:\n"
+                                     f"{_tail(self.log_path)}", self.start_time)
+            write_summary(self.job.run_dir, summary)
+        elif self.exit_info is not None and summary["status"] != COMPLETED:
+            summary["error"] = f"{self.exit_info} ({summary.get('error')})"  # e.g. the time limit
+            write_summary(self.job.run_dir, summary)
+        return summary, seconds
+
+
 def run_job(job: Job, isolation: str, timeout_s: float | None,
-            tick: Callable[[], None] = lambda: None) -> tuple[dict, float]:
-    """Run `job`; return its summary (from the run, or written here) and the seconds taken.
-    `tick` is called every few seconds while the run trains (e.g. a RunWatch)."""
-    job.run_dir.mkdir(parents=True, exist_ok=True)
-    log_path = job.run_dir / LOG_NAME
-    before = read_summary(job.run_dir)
-    start, t0 = now(), time.monotonic()
-    runner = _run_forked if isolation == "fork" else _run_subprocess
+            tick: Callable[[], None] = lambda: None, env: dict | None = None) -> tuple[dict, float]:
+    """Run `job` to its end; return its summary (from the run, or written here) and the
+    seconds taken. `tick` is called every second while the run trains (e.g. a RunWatch)."""
+    handle = RunHandle(job, isolation, timeout_s, env)
     try:
-        exit_info = runner(job, log_path, timeout_s, tick)
+        while handle.alive():
+            handle.wait(1.0)
+            tick()
     except KeyboardInterrupt:
-        summary = read_summary(job.run_dir)
-        if summary is None or summary == before or summary.get("status") != INTERRUPTED:
-            summary = driver_summary(job, INTERRUPTED, "interrupted by Ctrl-C (SIGINT) before the run "
-                                     "recorded it; re-run the same command to resume", start)
-            write_summary(job.run_dir, summary)
-        raise SweepInterrupted(summary) from None
-    seconds = time.monotonic() - t0
-    summary = read_summary(job.run_dir)
-    fresh = summary is not None and summary != before and summary.get("status") in (
-        COMPLETED, STOPPED, FAILED, INTERRUPTED)
-    if not fresh:  # killed, crashed before training started, or a bug: say so
-        reason = exit_info or "the run ended without writing summary.json"
-        summary = driver_summary(job, FAILED, f"{reason}; last lines of {log_path}:\n"
-                                 f"{_tail(log_path)}", start)
-        write_summary(job.run_dir, summary)
-    elif exit_info is not None and summary["status"] != COMPLETED:
-        summary["error"] = f"{exit_info} ({summary.get('error')})"  # e.g. the time limit
-        write_summary(job.run_dir, summary)
-    return summary, seconds
+        handle.interrupt()
+        raise SweepInterrupted(handle.finish(interrupted=True)[0]) from None
+    if handle.exitcode() == CTRL_C_EXIT:  # the run was stopped with SIGINT: so is the sweep
+        raise SweepInterrupted(handle.finish(interrupted=True)[0])
+    return handle.finish()
 
 
-def _run_forked(job: Job, log_path: Path, timeout_s: float | None, tick) -> str | None:
-    context = multiprocessing.get_context("fork")
-    process = context.Process(target=_child, args=(list(job.overrides), str(log_path)),
-                              name=f"macformer-{job.name}")
-    process.start()
-    try:
-        _wait_ticking(process.join, process.is_alive, timeout_s, tick)
-    except KeyboardInterrupt:  # a terminal's Ctrl-C reached the child too: give it time to record it
-        _wind_down(process.pid, False, process.join, process.is_alive, already_signalled=True)
-        raise
-    if process.is_alive():
-        _stop(process.pid)
-        process.join(30)
-        if process.is_alive():
-            process.kill()
-            process.join()
-        return f"stopped after the {timeout_s:.0f} s limit of a run"
-    if process.exitcode == CTRL_C_EXIT:
-        # The terminal's Ctrl-C reached the run, which recorded it and exited; the driver's
-        # own SIGINT may land only after the join returned: stop the sweep either way.
-        raise KeyboardInterrupt
-    return None if process.exitcode == 0 else _exit_text(process.exitcode)
-
-
-def _child(overrides: list[str], log_path: str) -> None:
-    """In the forked process: send output to the run's log, train, exit without
-    running the driver's atexit handlers."""
+def _child(overrides: list[str], log_path: str, env: dict) -> None:
+    """In the forked process: the slot's environment, output to the run's log, train, exit
+    without running the driver's atexit handlers."""
     fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     sys.stdout.flush()
     sys.stderr.flush()
     os.dup2(fd, 1)
     os.dup2(fd, 2)
+    os.environ.update(env)
     code = 0
     try:
+        if "OMP_NUM_THREADS" in env:  # torch read it when the driver imported it: set it anew
+            import torch
+
+            torch.set_num_threads(int(env["OMP_NUM_THREADS"]))
         from macformer.train import run
 
         run(overrides)
@@ -142,70 +196,9 @@ def _child(overrides: list[str], log_path: str) -> None:
         os._exit(code)
 
 
-def _run_subprocess(job: Job, log_path: Path, timeout_s: float | None, tick) -> str | None:
-    command = [sys.executable, "-m", "macformer.train", *job.overrides]
-    with open(log_path, "a") as log:
-        log.write("$ " + " ".join(command) + "\n")
-        log.flush()
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
-        try:
-            _wait_ticking(lambda t: _wait(process, t), lambda: process.poll() is None, timeout_s, tick)
-            code = process.poll()
-            if code is None:
-                raise subprocess.TimeoutExpired(command, timeout_s)
-        except subprocess.TimeoutExpired:
-            _stop(process.pid, group=True)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-            return f"stopped after the {timeout_s:.0f} s limit of a run"
-        except KeyboardInterrupt:  # its own session: the terminal's Ctrl-C did not reach it
-            _wind_down(process.pid, True, lambda t: _wait(process, t), lambda: process.poll() is None,
-                       already_signalled=False)
-            raise
-    if code == CTRL_C_EXIT:  # the run was stopped with SIGINT: so is the sweep
-        raise KeyboardInterrupt
-    return None if code == 0 else _exit_text(code)
-
-
-def _wait_ticking(wait, alive, timeout_s: float | None, tick, poll_s: float = 1.0) -> None:
-    """wait(≤ poll_s) until the process ends or timeout_s passes, calling tick() between."""
-    deadline = None if timeout_s is None else time.monotonic() + timeout_s
-    while alive():
-        left = None if deadline is None else deadline - time.monotonic()
-        if left is not None and left <= 0:
-            return
-        wait(poll_s if left is None else min(poll_s, left))
-        tick()
-
-
-def _wait(process: subprocess.Popen, timeout: float | None) -> None:
+def _signal(pid: int, signum: int, group: bool) -> None:
     try:
-        process.wait(timeout)
-    except subprocess.TimeoutExpired:
-        pass
-
-
-def _wind_down(pid: int, group: bool, wait, alive, already_signalled: bool) -> None:
-    """After Ctrl-C: let the run record itself `interrupted` (SIGINT, forwarded unless the
-    terminal sent it already), then kill it if it does not end within a minute."""
-    if already_signalled:
-        wait(10)
-    if alive():
-        _stop(pid, group)
-        wait(60)
-    if alive():
-        (os.killpg if group else os.kill)(pid, signal.SIGKILL)
-        wait(None)
-
-
-def _stop(pid: int, group: bool = False) -> None:
-    """SIGINT first: training then writes an `interrupted` summary and a checkpoint."""
-    try:
-        (os.killpg if group else os.kill)(pid, signal.SIGINT)
+        (os.killpg if group else os.kill)(pid, signum)
     except ProcessLookupError:
         pass
 

@@ -1,13 +1,15 @@
-"""What `make reproduce-lra` runs: the profile, the rows (attention × kernel × ppSBN),
-the tasks and the seeds, as plain data; each job is composed from conf/train.yaml
-exactly as `python -m macformer.train <overrides>` would compose it.
+"""What `make reproduce-lra` runs: a profile (the training protocol: smoke, cpu, paper) and
+the sweep groups of conf/sweep/*.yaml (which rows on which tasks), times the profile's
+seeds; each job is composed from conf/train.yaml exactly as `python -m macformer.train
+<overrides>` would compose it.
 
-Rows (the README's "Results and reproduction" section explains the choices):
-- softmax, rfa: the baselines;
-- kernelized × kernel: exact O(N²) kernel attention, the D → ∞ limit of RMFA, only
-  where the sequence length allows it (≤ KERNELIZED_MAX_LENGTH: not Path-X);
-- rmfa × kernel: Macformer, in the causal form its authors' LRA code ran;
-- ablations: rmfa × kernel without ppSBN; rmfa and kernelized in the non-causal form.
+Groups (`--sweep core,ablations,pathx`):
+- core: softmax, rfa and rmfa × kernel (Macformer, in the causal form its authors'
+  LRA code ran) on the five LRA tasks: the paper's comparison, the paper profile's default;
+- ablations: kernelized × kernel (exact O(N²) kernel attention, the D → ∞ limit of
+  RMFA), rmfa × kernel without ppSBN, and the non-causal forms;
+- pathx: Path-X, where LRA reports every model at chance;
+- smoke, cpu: the small profiles' defaults.
 """
 
 from __future__ import annotations
@@ -15,19 +17,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from macformer.attention import KERNELS, has_kernel, variant_label
-from macformer.data.tasks import LRA_TASKS
+from macformer.attention import has_kernel, variant_label
 
-# Longer sequences than this make the [batch, heads, N, N] kernel matrix of exact
-# kernelized attention too large for one GPU (Path-X: 16384² × 4 B = 1 GiB per head
-# and example), so that row is not run there.
-KERNELIZED_MAX_LENGTH = 4096
+from .groups import GROUPS, Row, load_group
 
-
-@dataclass(frozen=True)
-class Row:
-    name: str  # the table row, e.g. "rmfa-inverse-noppsbn"
-    overrides: tuple[str, ...]
+__all__ = ["GROUPS", "PROFILES", "SWEEPS", "Job", "Profile", "Row", "Sweep", "choose_profile",
+           "plan", "plan_groups", "row", "sweeps_of"]
 
 
 def row(attention: str, kernel: str | None = None, ppsbn: bool = True, causal: bool = True) -> Row:
@@ -42,60 +37,63 @@ def row(attention: str, kernel: str | None = None, ppsbn: bool = True, causal: b
     return Row(variant_label(attention, options), tuple(overrides))
 
 
-FULL_ROWS: tuple[Row, ...] = (
-    row("softmax"), row("rfa"),
-    *(row("kernelized", k) for k in KERNELS),
-    *(row("rmfa", k) for k in KERNELS),
-    *(row("rmfa", k, ppsbn=False) for k in KERNELS),
-    row("kernelized", "exp", causal=False), row("rmfa", "exp", causal=False),
-)
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    groups: tuple[str, ...]  # the sweep groups it runs unless --sweep says otherwise
+    seeds: tuple[int, ...]
+    isolation: str  # "fork" (one warm driver, forked per run) or "subprocess" (fresh python)
+    run_timeout_s: float | None  # a run taking longer is stopped and reported failed
+    why: str
+
+
+PROFILES: dict[str, Profile] = {
+    # Seconds per run, ListOps and Pathfinder generated at tiny sizes: about a minute on 2 cores.
+    "smoke": Profile("smoke", ("smoke",), (0,), "fork", 300,
+                     "wiring check: each kind of row once, accuracies mean nothing"),
+    # The short training of conf/profile/cpu.yaml on reduced generated sets, one seed.
+    "cpu": Profile("cpu", ("cpu",), (0,), "fork", 1200,
+                   "every kind of row, four RMFA kernels (trigh = exp), one seed, short training"),
+    # The full LRA protocol, three seeds; ablations and Path-X are groups a user adds.
+    "paper": Profile("paper", ("core",), (0, 1, 2), "subprocess", None,
+                     "the full protocol, three seeds"),
+}
 
 
 @dataclass(frozen=True)
 class Sweep:
+    """One group's rows on its tasks under a profile, with the profile's seeds."""
+
     profile: str
     tasks: tuple[str, ...]
     rows: tuple[Row, ...]
     seeds: tuple[int, ...]
-    isolation: str  # "fork" (one warm driver, forked per run) or "subprocess" (fresh python)
-    run_timeout_s: float | None  # a run taking longer is stopped and reported failed
-    why: str  # one line for the README and the driver's output
+    isolation: str
+    run_timeout_s: float | None
+    why: str
+    group: str = ""  # the conf/sweep group it comes from
 
 
-SWEEPS: dict[str, Sweep] = {
-    # Seconds per run: each kind of row once on the default kernel (the kernels differ by
-    # one config value, which the cpu and paper sweeps exercise), ListOps and Pathfinder
-    # generated at tiny sizes: about a minute on 2 cores.
-    "smoke": Sweep(
-        "smoke", LRA_TASKS,
-        (row("softmax"), row("rfa"), row("kernelized", "exp"), row("rmfa", "exp"),
-         row("rmfa", "exp", causal=False), row("rmfa", "exp", ppsbn=False)),
-        seeds=(0,), isolation="fork", run_timeout_s=300,
-        why="wiring check: each kind of row once, accuracies mean nothing"),
-    # Every kind of row and the RMFA kernels (the paper's main comparison), one seed, the
-    # short training of conf/profile/cpu.yaml on reduced generated sets. trigh is left
-    # out: cosh t + sinh t = eᵗ, so with the same seed its run is exp's, bit for bit.
-    # Exact kernelized attention and the ablations (non-causal, no ppSBN) run on the
-    # default kernel only: their other kernels are GPU work.
-    "cpu": Sweep(
-        "cpu", LRA_TASKS,
-        (row("softmax"), row("rfa"), row("kernelized", "exp"),
-         *(row("rmfa", k) for k in KERNELS if k != "trigh"),
-         row("rmfa", "exp", causal=False), row("rmfa", "exp", ppsbn=False)),
-        seeds=(0,), isolation="fork", run_timeout_s=1200,
-        why="every kind of row, four RMFA kernels (trigh = exp), one seed, short training"),
-    # The full LRA protocol, three seeds, every task including Path-X.
-    "paper": Sweep(
-        "paper", (*LRA_TASKS, "pathx"), FULL_ROWS, seeds=(0, 1, 2), isolation="subprocess",
-        run_timeout_s=None, why="the full protocol, every row, three seeds"),
-}
+def sweeps_of(profile: str, groups: tuple[str, ...] | None = None) -> list[Sweep]:
+    """The profile's sweep, one Sweep per group (the profile's own groups by default)."""
+    p = PROFILES[profile]
+    out = []
+    for name in groups or p.groups:
+        group = load_group(name, row)
+        out.append(Sweep(profile, group.tasks, group.rows, p.seeds, p.isolation, p.run_timeout_s,
+                         f"{p.why}; sweep {name}: {group.about}", name))
+    return out
+
+
+# Each profile's default sweep (its first group), for scripts and tests.
+SWEEPS: dict[str, Sweep] = {name: sweeps_of(name)[0] for name in PROFILES}
 
 
 def choose_profile(requested: str) -> tuple[str, str]:
     """(profile, why). `auto`: paper when a CUDA GPU is visible, else cpu."""
     if requested != "auto":
-        if requested not in SWEEPS:
-            raise ValueError(f"unknown profile {requested!r}; choose from auto, {', '.join(SWEEPS)}")
+        if requested not in PROFILES:
+            raise ValueError(f"unknown profile {requested!r}; choose from auto, {', '.join(PROFILES)}")
         return requested, f"PROFILE={requested} was asked for"
     import torch
 
@@ -116,17 +114,25 @@ class Job:
     config_hash: str  # of the resolved settings, as training computes it
     facts: dict  # macformer.record.run_facts: what the run is, as its summary records it
     generable: bool  # the run generates its data when missing (macformer.data.generate)
+    group: str = ""  # the sweep group that asked for it
+    eval_every: int = 1  # steps between validations
 
     @property
     def seq_len(self) -> int:
         return self.facts["seq_len"]
 
     @property
+    def tokens(self) -> int:
+        """Positions trained on: steps × batch × padded length (× 2 documents for retrieval)."""
+        pair = 2 if self.task == "retrieval" else 1
+        return self.facts["max_steps"] * self.facts["batch_size"] * self.facts["seq_len"] * pair
+
+    @property
     def name(self) -> str:
         return f"{self.task} {self.row} seed{self.seed}"
 
 
-def plan(sweep: Sweep, extra_overrides: tuple[str, ...] = ()) -> list[Job]:
+def plan(sweep: Sweep, extra_overrides: tuple[str, ...] = (), group: str = "") -> list[Job]:
     """Every job of the sweep, task by task, composed from the real configs."""
     from macformer.config import compose_run, output_dir
     from macformer.data.generate import GENERABLE
@@ -140,10 +146,24 @@ def plan(sweep: Sweep, extra_overrides: tuple[str, ...] = ()) -> list[Job]:
                 overrides = (f"profile={sweep.profile}", f"task={task}", *r.overrides,
                              f"seed={seed}", *extra_overrides)
                 cfg = compose_run(overrides)
-                facts = run_facts(cfg)
-                if r.overrides[0] == "attention=kernelized" and facts["seq_len"] > KERNELIZED_MAX_LENGTH:
-                    continue
                 jobs.append(Job(task, r.name, seed, overrides, output_dir(cfg), config_hash(cfg),
-                                facts, task in GENERABLE))
+                                run_facts(cfg), task in GENERABLE, group, int(cfg.task.eval_every)))
     return jobs
 
+
+def plan_groups(sweeps: list[Sweep], extra_overrides: tuple[str, ...] = (), tasks=None,
+                rows=None, seeds=None) -> list[Job]:
+    """The jobs of several groups, each run once (a row two groups share is planned once),
+    filtered to `tasks` / `rows` / `seeds` when given."""
+    from dataclasses import replace
+
+    jobs, seen = [], set()
+    for sweep in sweeps:
+        sweep = replace(sweep, tasks=tuple(t for t in sweep.tasks if tasks is None or t in tasks),
+                        rows=tuple(r for r in sweep.rows if rows is None or r.name in rows),
+                        seeds=tuple(seeds) if seeds else sweep.seeds)
+        for job in plan(sweep, extra_overrides, sweep.group):
+            if job.run_dir not in seen:
+                seen.add(job.run_dir)
+                jobs.append(job)
+    return jobs
