@@ -17,7 +17,7 @@ from pathlib import Path
 
 import torch
 
-from macformer.data.listops import generate_batch
+from macformer.data.generators.listops import generate_batch
 from macformer.data.tasks import LISTOPS_TOKEN_IDS, PAD_ID, task_spec
 from macformer.models import Encoder
 

@@ -23,18 +23,25 @@ from omegaconf import DictConfig, OmegaConf
 
 from macformer.allocator import keep_freed_memory
 from macformer.config import CONFIG_DIR, compose_run, output_dir
-from macformer.record import COMPLETED, INTERRUPTED, STOPPED, new_record, run_facts, write_summary
-from macformer.training.checks import ConfigError, check_config, check_logger_login
-from macformer.training.outcome import RunError, RunInterrupted, SignalRecorder, describe_failure
-from macformer.training.provenance import RunLog, write_configs
-from macformer.training.resume import (
+from macformer.lifecycle.checks import ConfigError, check_config, check_logger_login
+from macformer.lifecycle.lock import RunLock
+from macformer.lifecycle.outcome import RunError, RunInterrupted, SignalRecorder, describe_failure
+from macformer.lifecycle.provenance import RunLog, write_configs
+from macformer.lifecycle.record import (
+    COMPLETED,
+    INTERRUPTED,
+    STOPPED,
+    new_record,
+    run_facts,
+    write_summary,
+)
+from macformer.lifecycle.resume import (
     config_hash,
     hashed_settings,
     plan_run,
     resolved_settings,
     write_identity,
 )
-from macformer.training.run_lock import RunLock
 
 log = logging.getLogger("macformer.train")
 
@@ -142,10 +149,10 @@ def _fit_and_test(cfg: DictConfig, checkpoint: Path | None, summary: dict):
     import pytorch_lightning as pl
     from hydra.utils import instantiate
 
-    from macformer.training.debug import InterruptAtStep
-    from macformer.training.health import TrainingHealth
+    from macformer.training.callbacks.interrupt_at_step import InterruptAtStep
+    from macformer.training.callbacks.training_health import TrainingHealth
     from macformer.training.resumable_loader import ResumableDataModule
-    from macformer.training.stopping import (
+    from macformer.training.stop_reason import (
         MAX_TIME,
         SHOULD_STOP,
         AttemptTimer,

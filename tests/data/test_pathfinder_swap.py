@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from macformer.data.pathfinder import generate_pathfinder, partial_folder
+from macformer.data.generators.pathfinder import generate_pathfinder, partial_folder
 from macformer.data.readers.pathfinder_images import read_entries
 
 

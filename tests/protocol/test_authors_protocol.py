@@ -14,7 +14,7 @@ from macformer.config import compose_run
 from macformer.data.readers.listops_tsv import tokenize_listops
 from macformer.models import Encoder
 from macformer.train import _trainer_settings
-from macformer.training.checkpoints import BestCheckpoint
+from macformer.training.callbacks.best_checkpoint import BestCheckpoint
 from macformer.training.lit_module import OneCycleWithBeta1, one_cycle_beta1
 
 

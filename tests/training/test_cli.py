@@ -7,7 +7,7 @@ from pathlib import Path
 
 from training_helpers import run_cli
 
-from macformer.record import SUMMARY_NAME
+from macformer.lifecycle.record import SUMMARY_NAME
 
 
 def _summaries(results: Path) -> dict[str, dict]:

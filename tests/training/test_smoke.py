@@ -7,7 +7,7 @@ import json
 import pytest
 from training_helpers import train_smoke
 
-from macformer.record import SCHEMA, SUMMARY_NAME
+from macformer.lifecycle.record import SCHEMA, SUMMARY_NAME
 
 ATTENTION_FOR_TASK = {
     "listops": ["attention=rmfa", "kernel=inverse"],

@@ -23,8 +23,8 @@ _LAZY = {
     "build_dataset": ".build",
     "LRADataModule": ".datamodule",
     "data_status": ".status",
-    "generate_listops": ".listops",
-    "generate_pathfinder": ".pathfinder",
+    "generate_listops": ".generators.listops",
+    "generate_pathfinder": ".generators.pathfinder",
 }
 
 __all__ = ["TASKS", "SPLITS", "TaskSpec", "task_spec", "DataError", "MissingDataError",

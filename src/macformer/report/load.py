@@ -25,7 +25,15 @@ from pathlib import Path
 import pandas as pd
 
 from macformer.data.tasks import LRA_TASKS, TASKS  # noqa: F401  (LRA_TASKS: the report's columns)
-from macformer.record import COMPLETED, FAILED, INTERRUPTED, MISSING, SCHEMA, STOPPED, SUMMARY_NAME  # noqa: F401
+from macformer.lifecycle.record import (  # noqa: F401
+    COMPLETED,
+    FAILED,
+    INTERRUPTED,
+    MISSING,
+    SCHEMA,
+    STOPPED,
+    SUMMARY_NAME,
+)
 
 TASK_TITLES: dict[str, str] = {
     "listops": "ListOps", "text": "Text", "retrieval": "Retrieval", "image": "Image",
@@ -37,7 +45,7 @@ ATTENTION_ORDER: tuple[str, ...] = (
 )
 PROFILE_ORDER: tuple[str, ...] = ("paper", "cpu", "smoke")
 
-# Columns: the run record's keys (macformer.record.SCHEMA).
+# Columns: the run record's keys (macformer.lifecycle.record.SCHEMA).
 COLUMNS: tuple[str, ...] = tuple(SCHEMA)
 LRA_DATA = "lra"  # `dataset` of the LRA data itself
 DEFAULT_PROTOCOL = "lra"

@@ -16,7 +16,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from macformer.record import (
+from macformer.lifecycle.record import (
     COMPLETED,
     DONE,
     MISSING,

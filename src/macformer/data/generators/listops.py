@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from .release import GENERATED_MARKER, LRA_FOLDERS
+from macformer.data.release import GENERATED_MARKER, LRA_FOLDERS
 
 MAX_DEPTH = 10
 MAX_ARGS = 10

@@ -24,9 +24,9 @@ from pathlib import Path
 from omegaconf import DictConfig, OmegaConf
 
 from macformer import atomic
-from macformer.record import DONE, IDENTITY_NAME, OTHER_SETTINGS, SUMMARY_NAME, earlier_run
 
 from .checks import ConfigError
+from .record import DONE, IDENTITY_NAME, OTHER_SETTINGS, SUMMARY_NAME, earlier_run
 
 # Settings that do not change what is computed.
 NOT_HASHED = {

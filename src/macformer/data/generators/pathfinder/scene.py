@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from .pathfinder_params import PathfinderParams
+    from .params import PathfinderParams
 
 GRID = 2  # occupancy cells per pixel
 N_ANGLES = 48  # directions a paddle may take

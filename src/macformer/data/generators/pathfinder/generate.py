@@ -31,8 +31,10 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
-from .pathfinder_draw import make_image
-from .pathfinder_params import (
+from macformer.data.release import GENERATED_MARKER
+
+from .draw import make_image
+from .params import (
     DIFFICULTIES,
     FOLDERS,
     LRA_SIZES,
@@ -43,7 +45,6 @@ from .pathfinder_params import (
     is_lra,
     resolve,
 )
-from .release import GENERATED_MARKER
 
 __all__ = ["generate_pathfinder", "balanced_labels", "make_image", "partial_folder", "main",
            "PARAMS", "DIFFICULTIES", "FOLDERS", "PathfinderParams", "MARKER"]
