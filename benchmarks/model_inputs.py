@@ -1,7 +1,7 @@
 """Q, K, V as a real model produces them: the project's ListOps encoder over ListOps tokens.
 
 Sequences: ListOps trees drawn with LRA's law by the project's generator
-(`macformer.data.listops.generate_batch`), tokenised as LRA does (parentheses dropped),
+(`macformer.data.generators.listops.generate_batch`), tokenised as LRA does (parentheses dropped),
 and packed one after another into one stream of exactly `seq_len` real tokens (no
 padding, so every query and key is real).
 

@@ -1,7 +1,7 @@
 """Train one configuration: `macformer-train task=listops attention=rmfa kernel=inverse`
 (or `python -m macformer.train ...`).
 
-A straight line: check the config → skip / resume / start (training/resume.py) → data
+A straight line: check the config → skip / resume / start (lifecycle/resume.py) → data
 (generated when missing and generable) → model, sized by the data (length, vocabulary,
 classes, pairing) → Lightning module → fit → test the best-validation checkpoint →
 summary.json in the run folder (Hydra's output directory). Sweeps: add `-m` and
@@ -182,7 +182,7 @@ def _fit_and_test(cfg: DictConfig, checkpoint: Path | None, summary: dict):
     callbacks += [health, SaveOnStop(output_dir(cfg) / "checkpoints" / "last.ckpt")]
     settings = _trainer_settings(cfg)
     max_time = settings.pop("max_time", None)
-    if max_time is not None:  # per attempt (see training/stopping.py)
+    if max_time is not None:  # per attempt (see training/stop_reason.py)
         callbacks.append(AttemptTimer(duration=max_time, interval="step"))
     trainer = instantiate(settings, callbacks=callbacks, logger=loggers or False)
     summary["device"] = _device(cfg, trainer.world_size)

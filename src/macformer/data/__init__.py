@@ -3,7 +3,7 @@
     from macformer.data import build_dataset, LRADataModule, task_spec
     rows = build_dataset("listops", "train", "data")
 
-Names are loaded on first use, so `python -m macformer.data.pathfinder` and the
+Names are loaded on first use, so `python -m macformer.data.generators.pathfinder` and the
 generator workers do not import Lightning or `datasets`.
 """
 

@@ -2,7 +2,7 @@
 
 The folder is Hydra's output directory, by default
 `<results>/runs/<profile>/<task>/<label>[-<tag>]/seed<seed>` (conf/train.yaml), so running
-the same configuration again finds its earlier run there (macformer.record.earlier_run):
+the same configuration again finds its earlier run there (macformer.lifecycle.record.earlier_run):
 - a completed summary → skip (unless run.force=true, which starts over);
 - `checkpoints/last.ckpt` (a stopped, interrupted or failed run) → resume from it (unless
   run.resume=false); one that cannot be read is moved aside to last.ckpt.corrupt and the
