@@ -149,16 +149,12 @@ def _fit_and_test(cfg: DictConfig, checkpoint: Path | None, summary: dict):
     import pytorch_lightning as pl
     from hydra.utils import instantiate
 
+    from macformer.training.callbacks.attempt_timer import AttemptTimer
     from macformer.training.callbacks.interrupt_at_step import InterruptAtStep
+    from macformer.training.callbacks.save_on_stop import SaveOnStop
     from macformer.training.callbacks.training_health import TrainingHealth
     from macformer.training.resumable_loader import ResumableDataModule
-    from macformer.training.stop_reason import (
-        MAX_TIME,
-        SHOULD_STOP,
-        AttemptTimer,
-        SaveOnStop,
-        stop_reason,
-    )
+    from macformer.training.stop_reason import MAX_TIME, SHOULD_STOP, stop_reason
 
     pl.seed_everything(cfg.seed, workers=True)
     generated = _generate_missing_data(cfg)
