@@ -163,7 +163,7 @@ def _fit_and_test(cfg: DictConfig, checkpoint: Path | None, summary: dict):
     data = instantiate(cfg.data)
     summary.update(data.check_splits())  # an empty split fails here, before training
     model = build_model(cfg, data)
-    module = instantiate(cfg.module)(model=model, num_classes=data.num_classes)
+    module = instantiate(cfg.lit_module)(model=model, num_classes=data.num_classes)
     datamodule = ResumableDataModule(data, seed=cfg.seed)
     summary["params"] = sum(p.numel() for p in model.parameters() if p.requires_grad)
     summary["seq_len"] = model.encoder.max_length
