@@ -42,6 +42,7 @@ from macformer.lifecycle.resume import (
     resolved_settings,
     write_identity,
 )
+from macformer.training import wandb_run
 
 log = logging.getLogger("macformer.train")
 
@@ -134,7 +135,7 @@ def train(cfg: DictConfig, overrides: list[str] | tuple[str, ...] = ()) -> dict:
         raise
     finally:
         summary["end_time"] = _now()
-        _finish_wandb(summary["status"])
+        wandb_run.finish(summary)
         if not worker:
             path = write_summary(run_dir, summary)
             log.info(f"{summary['status']}: {path}")
@@ -183,7 +184,10 @@ def _fit_and_test(cfg: DictConfig, checkpoint: Path | None, summary: dict):
     trainer = instantiate(settings, callbacks=callbacks, logger=loggers or False)
     summary["device"] = _device(cfg, trainer.world_size)
     for logger in loggers:
-        logger.log_hyperparams(resolved_settings(cfg))
+        if wandb_run.is_wandb(logger):
+            wandb_run.start(logger, resolved_settings(cfg), run_facts(cfg))
+        else:
+            logger.log_hyperparams(resolved_settings(cfg))
 
     try:
         trainer.fit(module, datamodule=datamodule, ckpt_path=str(checkpoint) if checkpoint else None)
@@ -238,16 +242,6 @@ def _collect(trainer, summary: dict) -> None:
     for key in ("train_seconds", "train_tokens_per_second", "train_steps_per_second", "peak_memory_mb"):
         if f"perf/{key}" in metrics:
             summary[key] = metrics[f"perf/{key}"]
-
-
-def _finish_wandb(status: str | None) -> None:
-    """End this job's W&B run, so the next job of a multirun starts its own."""
-    if "wandb" not in sys.modules:
-        return
-    import wandb
-
-    if wandb.run is not None:
-        wandb.finish(exit_code=0 if status == COMPLETED else 1)
 
 
 def run(overrides: list[str] | tuple[str, ...] = (), config_dir: str | os.PathLike | None = None) -> dict:

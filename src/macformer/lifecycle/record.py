@@ -47,7 +47,8 @@ SCHEMA: dict[str, str] = {
     "test_examples": "test examples evaluated (after data.limit_eval)",
     "chance_accuracy": "share of the most frequent label among those test examples: the accuracy "
                        "of always guessing it",
-    "best_step": "optimiser step of the best validation accuracy",
+    "best_step": "step of the best validation accuracy, as metrics.csv's `step` (and W&B's "
+                 "trainer/global_step) count it: the index of the last step trained before it",
     "steps": "optimiser steps done",
     "max_steps": "optimiser steps planned",
     "train_seconds": "seconds in training batches (validation and data loading excluded), summed "

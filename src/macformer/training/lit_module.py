@@ -110,7 +110,9 @@ class LRALitModule(pl.LightningModule):
             return
         accuracy = float(self.val_accuracy.compute())  # synced over processes
         if self.best_val_accuracy is None or accuracy > self.best_val_accuracy:
-            self.best_val_accuracy, self.best_step = accuracy, int(self.global_step)
+            # The step the loggers give this validation (metrics.csv's `step`, W&B's
+            # trainer/global_step): the index of the last step trained, global_step - 1.
+            self.best_val_accuracy, self.best_step = accuracy, max(int(self.global_step) - 1, 0)
         # In callback_metrics so that ddp_spawn hands them back to the main process.
         self.log("val/best_accuracy", self.best_val_accuracy, sync_dist=False, rank_zero_only=False)
         self.log("val/best_step", float(self.best_step), sync_dist=False, rank_zero_only=False)
