@@ -32,6 +32,7 @@ from macformer.lifecycle.record import (
     INTERRUPTED,
     STOPPED,
     new_record,
+    percent,
     run_facts,
     write_summary,
 )
@@ -139,6 +140,10 @@ def train(cfg: DictConfig, overrides: list[str] | tuple[str, ...] = ()) -> dict:
         if not worker:
             path = write_summary(run_dir, summary)
             log.info(f"{summary['status']}: {path}")
+            if summary["status"] == COMPLETED and summary["test_accuracy"] is not None:
+                log.info(f"test accuracy {percent(summary['test_accuracy'])} (best validation "
+                         f"{percent(summary['val_accuracy'])} at step {summary['best_step']}; "
+                         f"chance {percent(summary['chance_accuracy'])})")
             if summary["status"] in (STOPPED, INTERRUPTED):  # the command line's last word
                 print(f"{summary['status']}: {summary['error']}", file=sys.stderr, flush=True)
             run_log.close()

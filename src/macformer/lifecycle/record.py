@@ -87,6 +87,11 @@ def run_facts(cfg) -> dict:
             "batch_size": int(cfg.task.batch_size), "max_steps": int(cfg.task.max_steps)}
 
 
+def percent(fraction: float | None) -> str:
+    """An accuracy for a message: always in %, as the tables give it ("n/a" when absent)."""
+    return "n/a" if fraction is None else f"{100 * fraction:.2f}%"
+
+
 def new_record(facts: dict, **fields) -> dict:
     """A record with every SCHEMA key: `facts`, then `fields`, the rest null (steps 0)."""
     record = {key: None for key in SCHEMA}

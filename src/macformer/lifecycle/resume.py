@@ -26,7 +26,7 @@ from omegaconf import DictConfig, OmegaConf
 from macformer import atomic
 
 from .checks import ConfigError
-from .record import DONE, IDENTITY_NAME, OTHER_SETTINGS, SUMMARY_NAME, earlier_run
+from .record import DONE, IDENTITY_NAME, OTHER_SETTINGS, SUMMARY_NAME, earlier_run, percent
 
 # Settings that do not change what is computed.
 NOT_HASHED = {
@@ -83,7 +83,7 @@ def plan_run(run_dir: Path, cfg_hash: str, resume: bool = True, force: bool = Fa
         )
     if held == DONE:
         return Plan("skip", previous=summary,
-                    message=f"{run_dir} already completed (test accuracy {summary.get('test_accuracy')}); "
+                    message=f"{run_dir} already completed (test accuracy {percent(summary.get('test_accuracy'))}); "
                             f"skipping it (run.force=true re-runs it)")
     if last.exists() and resume:
         return _resume_plan(run_dir, last, summary)
