@@ -156,7 +156,6 @@ def sweep_jobs(jobs: list[Job], missing: dict[str, str], isolation: str, timeout
     """Run every job in order, showing a training run's step and ETA every `progress_every_s`
     seconds; return (job, summary, what happened) for each, and whether Ctrl-C stopped the
     sweep (the report is still written)."""
-    progress = Progress([j.task for j in jobs])
     outcomes = []
     print(f"reproduce: {len(jobs)} runs; runs and logs under "
           f"{jobs[0].run_dir.parents[3] if jobs else '-'}", flush=True)
@@ -170,17 +169,17 @@ def sweep_jobs(jobs: list[Job], missing: dict[str, str], isolation: str, timeout
         if job.task in missing and not (previous and previous.get("status") == COMPLETED):
             summary = driver_summary(job, MISSING, missing[job.task])
             write_summary(job.run_dir, summary)
-            progress.finish(job.task)
             outcomes.append((job, summary, MISSING))
         else:
             to_run.append(job)
+    # The counter counts the runs to train: not those whose data is missing or that completed before.
+    progress = Progress([j.task for j in to_run if earlier_run(j.run_dir, j.config_hash)[0] != DONE])
     try:
         for job in to_run:
             held, previous, earlier_hash = earlier_run(job.run_dir, job.config_hash)
             if held == DONE:
-                progress.finish(job.task)
                 outcomes.append((job, previous, "done before"))
-                print(f"{progress.line()} {job.name}: completed before "
+                print(f"reproduce: {job.name}: completed before "
                       f"({_accuracy(previous)}), skipped", flush=True)
                 continue
             if held == OTHER_SETTINGS:
