@@ -7,6 +7,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from macformer.report import OUTPUT_FILES
 from macformer.reproduce.progress import Progress, clock
 from macformer.reproduce.runner import read_summary, run_job
@@ -28,6 +30,7 @@ def reproduce(tmp_path, *args):
     return done.stdout
 
 
+@pytest.mark.slow
 def test_smoke_end_to_end_then_resume(tmp_path):
     out = reproduce(tmp_path)
     assert "reproduce: profile smoke: PROFILE=smoke was asked for." in out
