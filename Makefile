@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 TORCH_SPEC ?= torch==2.13.0
 PYTEST_ARGS ?=
 
-.PHONY: install test lint clean toy bench data
+.PHONY: install test test-all lint clean toy bench data
 
 install: $(VENV)/.installed
 
@@ -21,7 +21,12 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -e ".[dev]"
 	touch $@
 
+# The fast tier: every test except the end-to-end ones marked `slow` (tests/conftest.py).
 test: install
+	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+
+# Every test, the slow end-to-end ones included; CI (.ci/run) runs this.
+test-all: install
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install

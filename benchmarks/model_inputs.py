@@ -1,7 +1,7 @@
 """Q, K, V as a real model produces them: the project's ListOps encoder over ListOps tokens.
 
 Sequences: ListOps trees drawn with LRA's law by the project's generator
-(`macformer.data.listops.generate_batch`), tokenised as LRA does (parentheses dropped),
+(`macformer.data.generators.listops.generate_batch`), tokenised as LRA does (parentheses dropped),
 and packed one after another into one stream of exactly `seq_len` real tokens (no
 padding, so every query and key is real).
 
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import torch
 
-from macformer.data.listops import generate_batch
+from macformer.data.generators.listops import generate_batch
 from macformer.data.tasks import LISTOPS_TOKEN_IDS, PAD_ID, task_spec
 from macformer.models import Encoder
 

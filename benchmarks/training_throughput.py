@@ -29,8 +29,8 @@ from torch.utils.data import DataLoader, Dataset
 from macformer.allocator import keep_freed_memory
 from macformer.data.tasks import task_spec
 from macformer.models import Encoder, build_classifier
+from macformer.training.callbacks.throughput import ThroughputMonitor
 from macformer.training.lit_module import LRALitModule
-from macformer.training.throughput import ThroughputMonitor
 
 # label -> (attention, options)
 ATTENTIONS = {

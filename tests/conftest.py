@@ -10,6 +10,13 @@ os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "slow: an end-to-end test of a whole command (a sweep, a CLI run in a fresh "
+                   "process, a generator at real size); `make test` skips them, `make test-all` "
+                   "and CI run them")
+
+
 @pytest.fixture
 def rng():
     return torch.Generator().manual_seed(0)

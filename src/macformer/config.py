@@ -40,8 +40,14 @@ def run_suffix(tag) -> str:
     return f"-{tag}"
 
 
+def run_tags(task, label, attention, protocol, seed, profile, sweep_id=None) -> list[str]:
+    from macformer.training.wandb_run import run_tags as tags
+
+    return tags(task, label, attention, protocol, seed, profile, sweep_id)
+
+
 def register_resolvers() -> None:
-    for name, fn in (("run_label", run_label), ("run_suffix", run_suffix)):
+    for name, fn in (("run_label", run_label), ("run_suffix", run_suffix), ("run_tags", run_tags)):
         OmegaConf.register_new_resolver(name, fn, replace=True)
 
 

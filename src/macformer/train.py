@@ -1,7 +1,7 @@
 """Train one configuration: `macformer-train task=listops attention=rmfa kernel=inverse`
 (or `python -m macformer.train ...`).
 
-A straight line: check the config → skip / resume / start (training/resume.py) → data
+A straight line: check the config → skip / resume / start (lifecycle/resume.py) → data
 (generated when missing and generable) → model, sized by the data (length, vocabulary,
 classes, pairing) → Lightning module → fit → test the best-validation checkpoint →
 summary.json in the run folder (Hydra's output directory). Sweeps: add `-m` and
@@ -25,17 +25,26 @@ from macformer.allocator import keep_freed_memory
 from macformer.attention.rmf.paths import paths_taken
 from macformer.checks import ConfigError, check_config, check_logger_login
 from macformer.config import CONFIG_DIR, compose_run, output_dir
-from macformer.record import COMPLETED, INTERRUPTED, STOPPED, new_record, run_facts, write_summary
-from macformer.training.outcome import RunError, RunInterrupted, SignalRecorder, describe_failure
-from macformer.training.provenance import RunLog, write_configs
-from macformer.training.resume import (
+from macformer.lifecycle.lock import RunLock
+from macformer.lifecycle.outcome import RunError, RunInterrupted, SignalRecorder, describe_failure
+from macformer.lifecycle.provenance import RunLog, write_configs
+from macformer.lifecycle.record import (
+    COMPLETED,
+    INTERRUPTED,
+    STOPPED,
+    new_record,
+    percent,
+    run_facts,
+    write_summary,
+)
+from macformer.lifecycle.resume import (
     config_hash,
     hashed_settings,
     plan_run,
     resolved_settings,
     write_identity,
 )
-from macformer.training.run_lock import RunLock
+from macformer.training import wandb_run
 
 log = logging.getLogger("macformer.train")
 
@@ -128,10 +137,14 @@ def train(cfg: DictConfig, overrides: list[str] | tuple[str, ...] = ()) -> dict:
         raise
     finally:
         summary["end_time"] = _now()
-        _finish_wandb(summary["status"])
+        wandb_run.finish(summary)
         if not worker:
             path = write_summary(run_dir, summary)
             log.info(f"{summary['status']}: {path}")
+            if summary["status"] == COMPLETED and summary["test_accuracy"] is not None:
+                log.info(f"test accuracy {percent(summary['test_accuracy'])} (best validation "
+                         f"{percent(summary['val_accuracy'])} at step {summary['best_step']}; "
+                         f"chance {percent(summary['chance_accuracy'])})")
             if summary["status"] in (STOPPED, INTERRUPTED):  # the command line's last word
                 print(f"{summary['status']}: {summary['error']}", file=sys.stderr, flush=True)
             run_log.close()
@@ -143,16 +156,12 @@ def _fit_and_test(cfg: DictConfig, checkpoint: Path | None, summary: dict):
     import pytorch_lightning as pl
     from hydra.utils import instantiate
 
-    from macformer.training.debug import InterruptAtStep
-    from macformer.training.health import TrainingHealth
+    from macformer.training.callbacks.attempt_timer import AttemptTimer
+    from macformer.training.callbacks.interrupt_at_step import InterruptAtStep
+    from macformer.training.callbacks.save_on_stop import SaveOnStop
+    from macformer.training.callbacks.training_health import TrainingHealth
     from macformer.training.resumable_loader import ResumableDataModule
-    from macformer.training.stopping import (
-        MAX_TIME,
-        SHOULD_STOP,
-        AttemptTimer,
-        SaveOnStop,
-        stop_reason,
-    )
+    from macformer.training.stop_reason import MAX_TIME, SHOULD_STOP, stop_reason
 
     pl.seed_everything(cfg.seed, workers=True)
     generated = _generate_missing_data(cfg)
@@ -161,7 +170,7 @@ def _fit_and_test(cfg: DictConfig, checkpoint: Path | None, summary: dict):
     data = instantiate(cfg.data)
     summary.update(data.check_splits())  # an empty split fails here (and a heavy cut warns), before training
     model = build_model(cfg, data)
-    module = instantiate(cfg.module)(model=model, num_classes=data.num_classes)
+    module = instantiate(cfg.lit_module)(model=model, num_classes=data.num_classes)
     datamodule = ResumableDataModule(data, seed=cfg.seed)
     summary["params"] = sum(p.numel() for p in model.parameters() if p.requires_grad)
     summary["seq_len"] = model.encoder.max_length
@@ -176,12 +185,15 @@ def _fit_and_test(cfg: DictConfig, checkpoint: Path | None, summary: dict):
     callbacks += [health, SaveOnStop(output_dir(cfg) / "checkpoints" / "last.ckpt")]
     settings = _trainer_settings(cfg)
     max_time = settings.pop("max_time", None)
-    if max_time is not None:  # per attempt (see training/stopping.py)
+    if max_time is not None:  # per attempt (see training/stop_reason.py)
         callbacks.append(AttemptTimer(duration=max_time, interval="step"))
     trainer = instantiate(settings, callbacks=callbacks, logger=loggers or False)
     summary["device"] = _device(cfg, trainer.world_size)
     for logger in loggers:
-        logger.log_hyperparams(resolved_settings(cfg))
+        if wandb_run.is_wandb(logger):
+            wandb_run.start(logger, resolved_settings(cfg), run_facts(cfg))
+        else:
+            logger.log_hyperparams(resolved_settings(cfg))
 
     try:
         trainer.fit(module, datamodule=datamodule, ckpt_path=str(checkpoint) if checkpoint else None,
@@ -241,16 +253,6 @@ def _collect(trainer, summary: dict) -> None:
             summary[key] = metrics[f"perf/{key}"]
     if "perf/throughput_steps" in metrics:
         summary["throughput_steps"] = int(metrics["perf/throughput_steps"])
-
-
-def _finish_wandb(status: str | None) -> None:
-    """End this job's W&B run, so the next job of a multirun starts its own."""
-    if "wandb" not in sys.modules:
-        return
-    import wandb
-
-    if wandb.run is not None:
-        wandb.finish(exit_code=0 if status == COMPLETED else 1)
 
 
 def run(overrides: list[str] | tuple[str, ...] = (), config_dir: str | os.PathLike | None = None) -> dict:

@@ -12,6 +12,7 @@ from benchmarks.rmf_variance import second_moment_base, theoretical_variance
 from macformer.attention.kernels import KERNELS, maclaurin_coefficients
 
 
+@pytest.mark.slow
 def test_csv_has_the_documented_columns(approximation_run):
     out, _, _ = approximation_run
     df = pd.read_csv(out / "approximation.csv")
@@ -22,6 +23,7 @@ def test_csv_has_the_documented_columns(approximation_run):
     assert df.seq_len.min() >= 1024
 
 
+@pytest.mark.slow
 def test_plots_and_summary_are_written(approximation_run):
     out, _, _ = approximation_run
     for name in ("approximation_kernel_error.png", "approximation_output_error.png"):
@@ -32,6 +34,7 @@ def test_plots_and_summary_are_written(approximation_run):
     assert (out / "variance_check.csv").exists()
 
 
+@pytest.mark.slow
 def test_error_falls_as_features_grow_with_ppsbn(approximation_run):
     _, df, _ = approximation_run
     on = df[df.ppsbn]
@@ -44,6 +47,7 @@ def test_error_falls_as_features_grow_with_ppsbn(approximation_run):
             assert med.iloc[-1] < med.iloc[0] / 4, (kind, kernel, column)
 
 
+@pytest.mark.slow
 def test_kernel_error_matches_its_theoretical_value(approximation_run):
     # The measured error is a norm over ~2M entries, so it concentrates at the
     # root-mean-square error that the variance formula predicts (plus truncation bias).
@@ -54,6 +58,7 @@ def test_kernel_error_matches_its_theoretical_value(approximation_run):
     assert ratio.between(0.85, 1.15).all(), ratio.to_dict()
 
 
+@pytest.mark.slow
 def test_empirical_variance_matches_theory_within_its_standard_error(approximation_run):
     _, _, var_df = approximation_run
     assert set(var_df.kernel) == set(KERNELS)
@@ -65,6 +70,7 @@ def test_empirical_variance_matches_theory_within_its_standard_error(approximati
     assert ((var_df.empirical_mean - var_df.truncated_kernel).abs() <= 5 * se_mean).all()
 
 
+@pytest.mark.slow
 def test_without_ppsbn_finite_radius_kernels_are_shown_not_hidden(approximation_run):
     _, df, _ = approximation_run
     off = df[~df.ppsbn]

@@ -1,6 +1,7 @@
 """benchmarks/attention_speed.py in quick mode, the memory measurement, and the target logic."""
 
 import pandas as pd
+import pytest
 import torch
 
 from benchmarks.attention_speed import COLUMNS, MODES, targets, variants
@@ -8,6 +9,7 @@ from benchmarks.measure import peak_memory_mb, time_ms
 from macformer.attention import KERNELS
 
 
+@pytest.mark.slow
 def test_csv_has_the_documented_columns_and_every_variant(speed_run):
     out, _ = speed_run
     df = pd.read_csv(out / "attention_speed.csv")
@@ -26,6 +28,7 @@ def test_csv_has_the_documented_columns_and_every_variant(speed_run):
     assert set(df.head_dim) == {32, 64}
 
 
+@pytest.mark.slow
 def test_plots_and_report_are_written(speed_run):
     out, _ = speed_run
     for name in ("attention_speed_time.png", "attention_speed_memory.png"):
@@ -35,6 +38,7 @@ def test_plots_and_report_are_written(speed_run):
     assert "Speed-up over softmax" in text and "Speed targets" in text
 
 
+@pytest.mark.slow
 def test_quadratic_memory_shows_in_the_measurement(speed_run):
     # The materialised softmax holds B·H·N² scores: its peak must exceed that matrix and
     # grow ~4x per doubling of N; rmfa's grows ~2x (linear).

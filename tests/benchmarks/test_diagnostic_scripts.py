@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from benchmarks import attention_peakedness
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,6 +29,7 @@ def test_peakedness_table_respects_the_bounds_and_shows_the_causal_gap(tmp_path)
     assert df.loc["rfa", "max_min_ratio"] <= df.loc["rfa", "ratio_bound"]
 
 
+@pytest.mark.slow
 def test_gpu_check_runs_its_rows_side_by_side_and_reports(tmp_path):
     """The GPU check's own code path, on CPU with the smoke profile and two of its rows."""
     env = {**os.environ, "WANDB_MODE": "offline"}

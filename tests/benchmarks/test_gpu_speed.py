@@ -8,6 +8,7 @@ import torch
 from benchmarks import gpu_speed
 
 
+@pytest.mark.slow
 def test_gpu_check_writes_both_tables_and_every_target(tmp_path):
     assert gpu_speed.main(["--device", "cpu", "--quick", "--out", str(tmp_path)]) == 0
     text = (tmp_path / "gpu_speed.md").read_text()

@@ -163,10 +163,10 @@ def test_missing_sources_say_where_and_how(tmp_path):
         build_dataset("listops", "train", tmp_path, progress=False)
     message = str(error.value)
     assert str(tmp_path / "lra_release" / "lra_release" / "listops-1000") in message
-    assert "python -m macformer.data.listops --out" in message
+    assert "python -m macformer.data.generators.listops --out" in message
     with pytest.raises(MissingDataError, match="lra_release.gz"):
         build_dataset("retrieval", "train", tmp_path, progress=False)
-    with pytest.raises(MissingDataError, match="macformer.data.pathfinder --out"):
+    with pytest.raises(MissingDataError, match="macformer.data.generators.pathfinder --out"):
         build_dataset("pathfinder", "train", tmp_path, progress=False)
 
 

@@ -5,7 +5,7 @@ import statistics
 import pytest
 
 from macformer.data import build_dataset
-from macformer.data.listops import generate_listops, main
+from macformer.data.generators.listops import generate_listops, main
 
 OPERATORS = {"[MIN", "[MAX", "[MED", "[SM"}
 

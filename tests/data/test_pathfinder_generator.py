@@ -6,7 +6,7 @@ from pathfinder_balance import assert_classes_differ_only_in_connectivity
 from PIL import Image
 
 from macformer.data import build_dataset
-from macformer.data.pathfinder import generate_pathfinder, main
+from macformer.data.generators.pathfinder import generate_pathfinder, main
 from macformer.data.readers.pathfinder_images import read_entries
 
 COUNT = 1200

@@ -7,7 +7,7 @@ import pytest
 from pathfinder_balance import assert_classes_differ_only_in_connectivity, images
 from PIL import Image
 
-from macformer.data.pathfinder import generate_pathfinder, main
+from macformer.data.generators.pathfinder import generate_pathfinder, main
 from macformer.data.readers.pathfinder_images import read_entries, read_images, split_entries
 from macformer.data.readers.stats import ReadStats
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from macformer.data.pathfinder import generate_pathfinder, partial_folder
+from macformer.data.generators.pathfinder import generate_pathfinder, partial_folder
 from macformer.data.readers.pathfinder_images import read_entries
 
 
@@ -26,7 +26,7 @@ def test_sigkill_mid_way_keeps_the_old_set(tmp_path):
     src = Path(__file__).resolve().parents[2] / "src"
     env = {**os.environ, "PYTHONPATH": f"{src}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "macformer.data.pathfinder", "--folder", str(folder), "--size", "16",
+        [sys.executable, "-m", "macformer.data.generators.pathfinder", "--folder", str(folder), "--size", "16",
          "--contour-length", "3", "--count", "20000", "--seed", "2", "--workers", "1", "--no-progress"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     partial = partial_folder(folder)

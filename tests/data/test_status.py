@@ -11,7 +11,7 @@ def test_status_names_what_is_missing_and_how_to_fix_it(tmp_path):
     save_cifar(tmp_path)
     status = {task: (ready, detail) for task, ready, detail in data_status(tmp_path)}
     assert [t for t, (ready, _) in status.items() if ready] == ["retrieval", "image"]
-    assert "python -m macformer.data.listops --out" in status["listops"][1]
+    assert "python -m macformer.data.generators.listops --out" in status["listops"][1]
     assert "--only text" in status["text"][1] and str(tmp_path / "imdb") in status["text"][1]
     assert "lra_release.gz" in status["pathx"][1]
 

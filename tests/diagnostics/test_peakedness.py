@@ -8,7 +8,7 @@ import torch
 
 from macformer.attention.peakedness import output_spread, ppsbn_ratio_bound, weight_stats
 from macformer.models import Encoder, build_classifier
-from macformer.training.diagnostics import probe_attention
+from macformer.training.callbacks.attention_diagnostics import probe_attention
 
 
 def test_uniform_and_one_hot_weights():

@@ -11,8 +11,8 @@ from integrity_helpers import overrides, run_dir, summary_of, train_here
 from training_helpers import compose_cfg
 
 from macformer.checks import ConfigError, check_config
-from macformer.training.health import SkipCounter, TrainingHealth
-from macformer.training.outcome import TrainingDiverged
+from macformer.lifecycle.outcome import TrainingDiverged
+from macformer.training.callbacks.training_health import SkipCounter, TrainingHealth
 
 
 def test_nan_loss_fails_the_run_at_its_step(listops_data, tmp_path):

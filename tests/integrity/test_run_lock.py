@@ -12,7 +12,7 @@ import socket
 import pytest
 from integrity_helpers import LONG, run_dir, start_cli, train_here, wait_for
 
-from macformer.training.run_lock import LOCK_NAME, RunLocked
+from macformer.lifecycle.lock import LOCK_NAME, RunLocked
 
 
 def test_second_run_refuses_then_takes_over_a_stale_lock(listops_data, tmp_path, caplog):

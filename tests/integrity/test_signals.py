@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import signal
 
+import pytest
 from integrity_helpers import (
     LONG,
     last_line,
@@ -24,6 +25,7 @@ def _interrupt(process, signum, results, steps=3) -> int:
     return process.wait(timeout=120)
 
 
+@pytest.mark.slow
 def test_sigterm_exits_143_and_ctrl_c_exits_130(listops_data, tmp_path):
     process = start_cli(listops_data, tmp_path, *LONG)  # SLURM's SIGTERM before its time limit
     code = _interrupt(process, signal.SIGTERM, tmp_path)
@@ -45,6 +47,7 @@ def test_sigterm_exits_143_and_ctrl_c_exits_130(listops_data, tmp_path):
     assert last_line(output(process)) == f"interrupted: {message}"
 
 
+@pytest.mark.slow
 def test_reproduce_driver_ctrl_c(listops_data, tmp_path):
     results = tmp_path / "results"
     args = ["--profile", "smoke", "--tasks", "listops", "--rows", "softmax", "--seeds", "0",

@@ -90,7 +90,7 @@ def test_benchmark_checkpoint_argument_is_read_as_weights_only(tmp_path):
     ([1, 2, 3], "not a training checkpoint: a list"),
 ])
 def test_a_file_that_loads_but_is_no_checkpoint_is_set_aside_too(tmp_path, content, why):
-    from macformer.training.resume import plan_run
+    from macformer.lifecycle.resume import plan_run
 
     last = tmp_path / "checkpoints" / "last.ckpt"
     last.parent.mkdir()

@@ -14,7 +14,7 @@ from macformer.config import compose_run
 from macformer.data.readers.listops_tsv import tokenize_listops
 from macformer.models import Encoder
 from macformer.train import _trainer_settings
-from macformer.training.checkpoints import BestCheckpoint
+from macformer.training.callbacks.best_checkpoint import BestCheckpoint
 from macformer.training.lit_module import OneCycleWithBeta1, one_cycle_beta1
 
 
@@ -27,7 +27,7 @@ def test_the_switch_sets_every_piece_and_the_default_is_lra():
     authors = compose_cfg("attention=softmax", "protocol=authors")
     assert lra.protocol.name == "lra" and authors.protocol.name == "authors"
     assert (lra.trainer.gradient_clip_algorithm, authors.trainer.gradient_clip_algorithm) == ("norm", "value")
-    assert (lra.module.cycle_beta1, authors.module.cycle_beta1) == (False, True)
+    assert (lra.lit_module.cycle_beta1, authors.lit_module.cycle_beta1) == (False, True)
     assert (lra.model.encoder.pooling, authors.model.encoder.pooling) == ("real", "all")
     assert (lra.data.limit_val, authors.data.limit_val) == (None, 1984)
     assert (lra.data.test_drop_last, authors.data.test_drop_last) == (False, True)

@@ -8,6 +8,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from macformer.report import OUTPUT_FILES
 from macformer.reproduce.progress import Progress, clock
 from macformer.reproduce.runner import read_summary, run_job
@@ -29,11 +31,14 @@ def reproduce(tmp_path, *args):
     return done.stdout
 
 
+@pytest.mark.slow
 def test_smoke_end_to_end_then_resume(tmp_path):
     out = reproduce(tmp_path)
     assert "reproduce: profile smoke: PROFILE=smoke was asked for." in out
     n = len(SWEEPS["smoke"].rows)
-    assert f"[{n}/{2 * n}]" in out and "remaining ≈" in out  # text is missing: n runs train
+    # text is missing: the counter counts the n runs that train, from the first
+    assert f"[0/{n}] elapsed" in out and f"[{n}/{n}]" in out and "remaining ≈" in out
+    assert f"/{2 * n}]" not in out
     assert "reproduce: finished in" in out and f"{n} completed, {n} missing" in out
     results = tmp_path / "results" / "smoke"  # the smoke profile's own report folder
     assert sorted(p.name for p in results.parent.iterdir()) == ["runs", "smoke"]
@@ -70,6 +75,7 @@ def test_smoke_end_to_end_then_resume(tmp_path):
     path.write_text(json.dumps({**stale, "config_hash": "0" * 16}))
     third = reproduce(tmp_path)
     assert third.count("completed before") == n - 1 and "starting it afresh" in third
+    assert "[0/1] elapsed" in third and "[1/1]" in third  # one run to train
     assert json.loads(path.read_text())["config_hash"] == stale["config_hash"]
 
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from macformer.reproduce.progress import RunWatch, run_progress
 from macformer.reproduce.runner import run_job
 from macformer.reproduce.sweep import Row, Sweep, plan
 
 
+@pytest.mark.slow
 def test_the_driver_shows_a_runs_step_and_eta(tmp_path, capsys):
     sweep = Sweep("smoke", ("listops",), (Row("softmax", ("attention=softmax",)),), seeds=(0,),
                   isolation="subprocess", run_timeout_s=300, why="test")

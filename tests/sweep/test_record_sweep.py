@@ -24,7 +24,7 @@ from macformer.data.readers.aan_tsv import read_aan  # noqa: E402
 from macformer.data.readers.listops_tsv import read_listops  # noqa: E402
 from macformer.data.readers.stats import ReadStats  # noqa: E402
 from macformer.data.tasks import TASKS, MalformedDataError  # noqa: E402
-from macformer.record import SCHEMA, STATUSES  # noqa: E402
+from macformer.lifecycle.record import SCHEMA, STATUSES  # noqa: E402
 from macformer.report.accuracy_table import accuracy_report  # noqa: E402
 from macformer.report.document import to_markdown  # noqa: E402
 from macformer.report.efficiency_table import efficiency_report  # noqa: E402

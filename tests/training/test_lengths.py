@@ -11,7 +11,7 @@ from hydra.utils import instantiate
 from training_helpers import compose_cfg, smoke_overrides, train_smoke
 
 from macformer.data.variants import padded_length
-from macformer.record import run_facts
+from macformer.lifecycle.record import run_facts
 from macformer.train import build_model
 
 

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from training_helpers import ROOT, smoke_overrides
 
 SCRIPTS = Path(sys.executable).parent
@@ -20,6 +21,7 @@ def _script(name: str, *args: str, timeout: int = 300) -> subprocess.CompletedPr
                           timeout=timeout, env=env)
 
 
+@pytest.mark.slow
 def test_hydra_run_dir_holds_every_output_of_the_run(lra_data, tmp_path):
     out = tmp_path / "chosen"
     done = _script("macformer-train", *smoke_overrides(lra_data, tmp_path / "results", "task=text",
@@ -49,6 +51,7 @@ def test_hydra_run_dir_in_process(lra_data, tmp_path):
     assert (out / "checkpoints" / "best.ckpt").is_file()
 
 
+@pytest.mark.slow
 def test_console_scripts_are_the_module_entry_points(tmp_path):
     assert _script("macformer-reproduce", "--profile", "smoke", "--print-profile").stdout == "smoke\n"
     for name, words in (("macformer-report", "summary.json"), ("macformer-data", "--data-dir"),

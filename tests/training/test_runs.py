@@ -11,7 +11,7 @@ from hydra.errors import ConfigCompositionException
 from training_helpers import compose_cfg, smoke_overrides, train_smoke
 
 from macformer.checks import ConfigError
-from macformer.record import SCHEMA, SUMMARY_NAME
+from macformer.lifecycle.record import SCHEMA, SUMMARY_NAME
 
 LISTOPS = ["task=listops", "attention=rmfa", "kernel=exp"]
 REPORT_KEYS = {"task", "attention", "kernel", "ppsbn", "num_features", "seed", "profile", "status",

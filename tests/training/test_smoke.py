@@ -7,7 +7,7 @@ import json
 import pytest
 from training_helpers import train_smoke
 
-from macformer.record import SCHEMA, SUMMARY_NAME
+from macformer.lifecycle.record import SCHEMA, SUMMARY_NAME
 
 ATTENTION_FOR_TASK = {
     "listops": ["attention=rmfa", "kernel=inverse"],
@@ -27,7 +27,7 @@ def test_smoke_run_per_task(task, lra_data, tmp_path):
     summary = train_smoke(data_dir, tmp_path / "results", f"task={task}", *ATTENTION_FOR_TASK[task])
     assert summary["status"] == "completed", summary["error"]
     assert summary["task"] == task and summary["profile"] == "smoke"
-    assert summary["steps"] == 6 and summary["best_step"] in (3, 6)
+    assert summary["steps"] == 6 and summary["best_step"] in (2, 5)  # validations after 3 and 6 steps
     assert 0.0 <= summary["val_accuracy"] <= 1.0 and 0.0 <= summary["test_accuracy"] <= 1.0
     assert summary["train_tokens_per_second"] > 0 and summary["peak_memory_mb"] > 0
     assert summary["params"] > 0 and summary["device"].startswith("cpu")

@@ -3,7 +3,7 @@
     from macformer.data import build_dataset, LRADataModule, task_spec
     rows = build_dataset("listops", "train", "data")
 
-Names are loaded on first use, so `python -m macformer.data.pathfinder` and the
+Names are loaded on first use, so `python -m macformer.data.generators.pathfinder` and the
 generator workers do not import Lightning or `datasets`.
 """
 
@@ -23,8 +23,8 @@ _LAZY = {
     "build_dataset": ".build",
     "LRADataModule": ".datamodule",
     "data_status": ".status",
-    "generate_listops": ".listops",
-    "generate_pathfinder": ".pathfinder",
+    "generate_listops": ".generators.listops",
+    "generate_pathfinder": ".generators.pathfinder",
 }
 
 __all__ = ["TASKS", "SPLITS", "TaskSpec", "task_spec", "DataError", "MissingDataError",

@@ -68,7 +68,7 @@ def build_dataset(
 
 def _listops_plan(data_dir, split, spec, *, skip_malformed, variant, closing_tokens, **_):
     if variant is None:
-        how = (f"generate it with `python -m macformer.data.listops --out {data_dir}/lra_release` "
+        how = (f"generate it with `python -m macformer.data.generators.listops --out {data_dir}/lra_release` "
                f"(or `make data`), or unpack the LRA release ({LRA_ARCHIVE_URL}) under {data_dir}/lra_release")
         folder = require_release_folder(data_dir, LRA_FOLDERS["listops"], how)
     else:
@@ -138,12 +138,12 @@ def _pathfinder_plan(data_dir, split, spec, *, skip_malformed, download, variant
         side = int(variant.generator["size"])
         how = f"a training run with data.dataset={variant.name} generates it ({variant.description})"
     elif task == "pathfinder":
-        how = (f"generate it with `python -m macformer.data.pathfinder --out {data_dir}/lra_release "
+        how = (f"generate it with `python -m macformer.data.generators.pathfinder --out {data_dir}/lra_release "
                f"--size 32 --difficulty hard` (or `make data`), or unpack the LRA release ({LRA_ARCHIVE_URL})")
     else:
         how = (f"download and unpack the LRA release ({LRA_ARCHIVE_URL}) under {data_dir}/lra_release "
                f"(`python -m macformer.data.prepare --data-dir {data_dir} --only pathx`), or generate it with "
-               f"`python -m macformer.data.pathfinder --out {data_dir}/lra_release --size 128 --difficulty hard`")
+               f"`python -m macformer.data.generators.pathfinder --out {data_dir}/lra_release --size 128 --difficulty hard`")
     if variant is None:
         folder = require_release_folder(data_dir, f"{name}/{PATHFINDER_HARD}", how)
     else:

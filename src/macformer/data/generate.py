@@ -78,12 +78,12 @@ def generate(task: str, data_dir, sizes: dict, seed: int, dataset: str = LRA, *,
     options = dict(variant.generator) if variant is not None else {}
     folder = variant_folder(data_dir, dataset) if variant is not None else None
     if task == "listops":
-        from .listops import generate_listops
+        from .generators.listops import generate_listops
 
         out = None if folder else Path(data_dir) / "lra_release"
         return generate_listops(out, sizes["n_train"], sizes["n_val"], sizes["n_test"], seed=seed,
                                 workers=workers, progress=progress, folder=folder, **options)
-    from .pathfinder import generate_pathfinder
+    from .generators.pathfinder import generate_pathfinder
 
     if folder is None:
         return generate_pathfinder(Path(data_dir) / "lra_release", size=PATHFINDER_SIZES[task],

@@ -31,7 +31,7 @@ def _listops(d):
     folder = find_release_folder(d, LRA_FOLDERS["listops"])
     if folder and all((folder / f"basic_{s}.tsv").is_file() for s in ("train", "val", "test")):
         return True, _origin(folder)
-    return False, f"run `python -m macformer.data.listops --out {d}/lra_release` (or `make data`)"
+    return False, f"run `python -m macformer.data.generators.listops --out {d}/lra_release` (or `make data`)"
 
 
 def _hub(name, what):
@@ -57,10 +57,10 @@ def _pathfinder(name, size, task):
         if folder and metadata_files(folder):
             return True, _origin(folder)
         if task == "pathfinder":
-            return False, (f"run `python -m macformer.data.pathfinder --out {d}/lra_release --size 32 "
+            return False, (f"run `python -m macformer.data.generators.pathfinder --out {d}/lra_release --size 32 "
                            f"--difficulty hard` (or `make data`)")
         return False, (f"needs the LRA release: `{PREPARE.format(d=d)} --only pathx` downloads {LRA_ARCHIVE_URL}; "
-                       f"or generate it: `python -m macformer.data.pathfinder --out {d}/lra_release --size 128 --difficulty hard`")
+                       f"or generate it: `python -m macformer.data.generators.pathfinder --out {d}/lra_release --size 128 --difficulty hard`")
     return check
 
 

@@ -1,12 +1,13 @@
-"""`macformer-report --runs results/runs --out results [--profile P] [--format latex]` (or
-`python -m macformer.report ...`)
-writes `<out>/<profile>/` for every profile with runs (or only P)."""
+"""`macformer-report --runs results/runs --out results [--profile P] [--format latex] [--wandb]`
+(or `python -m macformer.report ...`) writes `<out>/<profile>/` for every profile with runs
+(or only P); `--wandb` also logs each profile's report as one W&B run (report/wandb_upload.py)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from collections import Counter
+from pathlib import Path
 
 from .build import ReportError, build_report
 
@@ -27,6 +28,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", default=None,
                         help="only this profile's folder (smoke, cpu, paper); default: every "
                              "profile that has runs")
+    parser.add_argument("--wandb", action="store_true",
+                        help="also log each profile's tables, plots and learning curves as one W&B "
+                             "run in the sweep's group (WANDB_MODE=offline writes it under "
+                             "<out>/<profile>/wandb/ for `wandb sync`)")
+    parser.add_argument("--wandb-project", default="macformer-lra", help="default: %(default)s")
+    parser.add_argument("--wandb-group", default=None,
+                        help="W&B group of the report run; default: the runs' sweep id "
+                             "(run.sweep_id), else report-<profile>")
     args = parser.parse_args(argv)
     try:
         report = build_report(args.runs, args.out, latex=args.format == "latex",
@@ -54,6 +63,14 @@ def main(argv: list[str] | None = None) -> int:
                   + ", ".join(paths), file=sys.stderr)
     for path in report.written:
         print(f"  wrote {path}")
+    if args.wandb:
+        from .build import profile_folder
+        from .wandb_upload import upload_profile
+
+        for profile in report.profiles:
+            local = upload_profile(report.runs, Path(args.runs), Path(args.out) / profile_folder(profile),
+                                   profile, project=args.wandb_project, group=args.wandb_group)
+            print(f"report: {profile} logged to W&B ({local})")
     return 0
 
 

@@ -1,7 +1,12 @@
 """Learning curves: validation accuracy against step, per task (and data set), one
 line per variant (mean over the seeds that logged that step), read from each run's
 Lightning CSV log (`<run dir>/csv/metrics.csv`, conf/logger/csv.yaml). A run whose log
-is missing, unreadable or has no validation rows is named, not drawn."""
+is missing, unreadable or has no validation rows is named, not drawn.
+
+The chance line is the validation set's majority share (`val/chance_accuracy`, logged
+by the Lightning module); logs written before it existed fall back to the test set's,
+and the legend says which. Variants whose curves coincide exactly are all drawn (the
+later ones as a wide faint band under the first) and the legend names the coincidence."""
 
 from __future__ import annotations
 
@@ -20,13 +25,14 @@ from .variants import variant_label, variant_of, variants_of
 
 METRICS = Path("csv") / "metrics.csv"
 VAL_ACCURACY = "val/accuracy"
+VAL_CHANCE = "val/chance_accuracy"  # the validation set's majority share
 
 
-def read_curve(run_dir: Path) -> list[tuple[int, float]]:
+def read_curve(run_dir: Path, metric: str = VAL_ACCURACY) -> list[tuple[int, float]]:
     """(step, validation accuracy in %) from the run's metrics.csv, sorted by step; the
     last value logged at a step wins (a resumed run logs it again). Empty when there is
     no file, no `step` / `val/accuracy` column, or no row with both (a cut last line of
-    a run still writing is skipped)."""
+    a run still writing is skipped). `metric`: another fraction column, e.g. VAL_CHANCE."""
     path = run_dir / METRICS
     if not path.is_file():
         found = sorted(run_dir.rglob("metrics.csv"))
@@ -37,7 +43,7 @@ def read_curve(run_dir: Path) -> list[tuple[int, float]]:
     try:
         with path.open(newline="", encoding="utf-8") as handle:
             for row in csv.DictReader(handle):
-                step, value = _number(row.get("step")), _number(row.get(VAL_ACCURACY))
+                step, value = _number(row.get("step")), _number(row.get(metric))
                 if step is not None and value is not None and 0.0 <= value <= 1.0:
                     points[int(step)] = 100.0 * value
     except (OSError, UnicodeDecodeError, csv.Error):
@@ -65,31 +71,43 @@ def curve_name(column: str, columns: list[str]) -> str:
 def curve_plots(runs: Runs, runs_dir: Path, profile: str) -> tuple[dict[str, bytes], list[str]]:
     """{file name: PNG} per column with at least one run that trained, and the summary
     paths of the runs that trained but have no curve."""
+    figures, no_curve = curve_figures(runs, runs_dir, profile)
+    with plt.rc_context(STYLE):  # savefig reads the dpi from the style
+        return {name: png(fig) for name, fig in figures.items()}, no_curve
+
+
+def curve_figures(runs: Runs, runs_dir: Path, profile: str) -> tuple[dict, list[str]]:
+    """{file name: matplotlib figure}, as curve_plots, before they become PNGs."""
     cells = accuracy_cells(runs)
     variants = variants_of(runs)
     trained = runs.frame[runs.frame["status"] != MISSING]
     curves: dict[tuple, list[list[tuple[int, float]]]] = {}
+    val_chance: dict[str, list[float]] = {}
     no_curve = []
     for _, r in trained.iterrows():
-        points = read_curve((runs_dir / r["path"]).parent)
+        run_dir = (runs_dir / r["path"]).parent
+        points = read_curve(run_dir)
         if points:
             curves.setdefault((variant_of(r), r["column"]), []).append(points)
+            chance = read_curve(run_dir, VAL_CHANCE)
+            if chance:
+                val_chance.setdefault(r["column"], []).append(chance[-1][1])
         else:
             no_curve.append(r["path"])
     columns = [c for c in table_columns(trained["column"]) if c in set(trained["column"])]
-    plots = {}
-    with plt.rc_context(STYLE):  # savefig reads the dpi from the style
-        for column in columns:
-            fig = curve_figure(column, variants, curves, cells, profile)
-            plots[curve_name(column, columns)] = png(fig)
-    return plots, sorted(no_curve)
+    figures = {curve_name(column, columns): curve_figure(
+        column, variants, curves, cells, profile, val_chance.get(column)) for column in columns}
+    return figures, sorted(no_curve)
 
 
-def curve_figure(column: str, variants: list, curves: dict, cells: dict, profile: str):
+def curve_figure(column: str, variants: list, curves: dict, cells: dict, profile: str,
+                 val_chance: list[float] | None = None):
     """One task's figure: a line per variant with a curve (mean over its seeds), the
-    chance level, the legend beside the axes."""
+    chance level (`val_chance`: the runs' validation majority in %, else the test set's),
+    the legend beside the axes."""
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(7.5, 3.8))
+        drawn: dict[tuple, str] = {}  # a curve's points -> the label it was first drawn with
         for variant in variants:
             seeds = curves.get((variant, column))
             if not seeds:
@@ -98,14 +116,24 @@ def curve_figure(column: str, variants: list, curves: dict, cells: dict, profile
             by_seed = [dict(points) for points in seeds]
             means = [sum(d[s] for d in by_seed if s in d) / sum(s in d for d in by_seed)
                      for s in steps]
-            ax.plot(steps, means, markersize=4, linewidth=1.4, **variant_style(variant).line(),
-                    label=f"{variant_label(variant, variants)} (n={len(seeds)})")
-        chance = next((cells[(v, column)].chance(column) for v in variants
-                       if (v, column) in cells), None) or CellStats().chance(column)
-        if chance.p is not None:
-            ax.axhline(100 * chance.p, color=CHANCE_COLOR, linestyle="--", linewidth=1,
-                       label=f"chance {100 * chance.p:.1f}%"
-                             + ("" if chance.recorded else " (1/classes, assumed)"))
+            label = f"{variant_label(variant, variants)} (n={len(seeds)})"
+            key = (tuple(steps), tuple(round(m, 9) for m in means))
+            style = dict(markersize=4, linewidth=1.4)
+            if key in drawn:  # hidden under an identical line otherwise: a wide band beneath it
+                label += f" = {drawn[key]}"
+                style = dict(markersize=7, linewidth=5, alpha=0.35, zorder=1)
+            else:
+                drawn[key] = label.rsplit(" (n=", 1)[0]
+            ax.plot(steps, means, **style, **variant_style(variant).line(), label=label)
+        if val_chance:
+            p, source = sum(val_chance) / len(val_chance) / 100, "validation majority"
+        else:
+            chance = next((cells[(v, column)].chance(column) for v in variants
+                           if (v, column) in cells), None) or CellStats().chance(column)
+            p, source = chance.p, ("test set's majority" if chance.recorded else "1/classes, assumed")
+        if p is not None:
+            ax.axhline(100 * p, color=CHANCE_COLOR, linestyle="--", linewidth=1,
+                       label=f"chance {100 * p:.1f}% ({source})")
         if not any((v, column) in curves for v in variants):
             ax.text(0.5, 0.5, "no run of this task logged validation accuracy",
                     transform=ax.transAxes, ha="center", color="0.4")

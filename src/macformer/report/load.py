@@ -26,7 +26,7 @@ from pathlib import Path
 import pandas as pd
 
 from macformer.data.tasks import LRA_TASKS, TASKS  # noqa: F401  (LRA_TASKS: the report's columns)
-from macformer.record import (  # noqa: F401
+from macformer.lifecycle.record import (  # noqa: F401
     COMPLETED,
     FAILED,
     IDENTITY_NAME,
@@ -50,7 +50,7 @@ ATTENTION_ORDER: tuple[str, ...] = (
 )
 PROFILE_ORDER: tuple[str, ...] = ("paper", "cpu", "smoke")
 
-# Columns: the run record's keys (macformer.record.SCHEMA).
+# Columns: the run record's keys (macformer.lifecycle.record.SCHEMA).
 COLUMNS: tuple[str, ...] = tuple(SCHEMA)
 LRA_DATA = "lra"  # `dataset` of the LRA data itself
 DEFAULT_PROTOCOL = "lra"

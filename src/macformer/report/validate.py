@@ -7,7 +7,7 @@ status such as `"complete"` is not a failure.
 from __future__ import annotations
 
 from macformer.checks.rules import Boolean, Integer, Number, OneOf, SafeName, Text, problem
-from macformer.record import STATUSES
+from macformer.lifecycle.record import STATUSES
 
 FRACTION = Number(0, 1, null=True)
 COUNT = Integer(0, null=True)

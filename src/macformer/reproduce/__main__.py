@@ -17,8 +17,9 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from macformer.record import (
+from macformer.lifecycle.record import (
     COMPLETED,
+    DONE,
     MISSING,
     OTHER_SETTINGS,
     earlier_run,
@@ -192,10 +193,11 @@ def sweep_jobs(missing_jobs: list[Job], runnable, missing: dict[str, str], run_s
     for c in runnable:
         if c.seconds is not None and not c.done:
             planned.setdefault(c.job.task, []).append(c.seconds)
-    progress = Progress([j.task for j in missing_jobs] + [c.job.task for c in runnable],
+    # The counter counts the runs to train: not those whose data is missing or that completed before.
+    progress = Progress([c.job.task for c in runnable if not c.done],
                         {t: sum(s) / len(s) for t, s in planned.items()}, len(run_slots))
     outcomes = []
-    print(f"reproduce: {progress.total} runs on {len(run_slots)} slot(s); runs and logs under "
+    print(f"reproduce: {progress.total} runs to train on {len(run_slots)} slot(s); runs and logs under "
           f"<run dir>/reproduce.log, run dirs under {Path(runnable[0].job.run_dir).parents[3] if runnable else '-'}",
           flush=True)
     for task, detail in missing.items():
@@ -206,16 +208,13 @@ def sweep_jobs(missing_jobs: list[Job], runnable, missing: dict[str, str], run_s
         if summary is None:
             summary = driver_summary(job, MISSING, missing[job.task])
             write_summary(job.run_dir, summary)
-        progress.finish(job.task)
         outcomes.append((job, summary, MISSING))
     estimates, to_run = {}, []
     for c in runnable:
         held, previous, earlier_hash = earlier_run(c.job.run_dir, c.job.config_hash)
-        if held == "done":
-            progress.finish(c.job.task)
+        if held == DONE:
             outcomes.append((c.job, previous, "done before"))
-            print(f"{progress.line()} {c.job.name}: completed before ({_accuracy(previous)}), skipped",
-                  flush=True)
+            print(f"reproduce: {c.job.name}: completed before ({_accuracy(previous)}), skipped", flush=True)
             continue
         job = c.job
         if held == OTHER_SETTINGS:  # the profile or code changed since: that result is of other settings

@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from macformer import atomic
-from macformer.record import read_json
+from macformer.lifecycle.record import read_json
 
 from .sweep import Job
 
@@ -91,8 +91,8 @@ def measure(summary: dict, wall_s: float, phases_path: Path) -> Measurement:
 def calibration_job(job: Job, steps: int, root: Path) -> Job:
     """`job` cut to `steps` steps with one validation at the end, in a folder of its own."""
     from macformer.config import compose_run, output_dir
-    from macformer.record import run_facts
-    from macformer.training.resume import config_hash
+    from macformer.lifecycle.record import run_facts
+    from macformer.lifecycle.resume import config_hash
 
     steps = min(steps, job.facts["max_steps"])
     run_dir = root / shape_key(job)

@@ -14,7 +14,7 @@ from pathlib import Path
 from tabulate import tabulate
 
 from macformer import atomic
-from macformer.record import DONE, UNFINISHED, earlier_run, read_json
+from macformer.lifecycle.record import DONE, UNFINISHED, earlier_run, read_json
 
 from .calibration import Cache, shape_key
 from .progress import clock

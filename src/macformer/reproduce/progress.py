@@ -67,8 +67,8 @@ class Progress:
 
 def run_progress(run_dir: Path) -> tuple[int, str] | None:
     """(step, "step 1200/10000 (12%), 3.1 steps/s, run ETA 0:47:12") from the run's
-    progress.json (training/progress_file.py); None before its first step."""
-    from macformer.record import read_json
+    progress.json (training/callbacks/progress_file.py); None before its first step."""
+    from macformer.lifecycle.record import read_json
 
     state = read_json(Path(run_dir) / "progress.json")
     if not state or not state.get("max_steps"):

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
-from macformer.record import (
+from macformer.lifecycle.record import (
     COMPLETED,
     FAILED,
     INTERRUPTED,

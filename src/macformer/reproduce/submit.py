@@ -25,7 +25,7 @@ import sys
 import time
 from pathlib import Path
 
-from macformer.record import read_summary
+from macformer.lifecycle.record import read_summary
 
 from .cost import Costed
 from .runner import LOG_NAME

@@ -112,7 +112,7 @@ class Job:
     overrides: tuple[str, ...]  # for `python -m macformer.train`
     run_dir: Path
     config_hash: str  # of the resolved settings, as training computes it
-    facts: dict  # macformer.record.run_facts: what the run is, as its summary records it
+    facts: dict  # macformer.lifecycle.record.run_facts: what the run is, as its summary records it
     generable: bool  # the run generates its data when missing (macformer.data.generate)
     group: str = ""  # the sweep group that asked for it
     eval_every: int = 1  # steps between validations
@@ -136,8 +136,8 @@ def plan(sweep: Sweep, extra_overrides: tuple[str, ...] = (), group: str = "") -
     """Every job of the sweep, task by task, composed from the real configs."""
     from macformer.config import compose_run, output_dir
     from macformer.data.generate import GENERABLE
-    from macformer.record import run_facts
-    from macformer.training.resume import config_hash
+    from macformer.lifecycle.record import run_facts
+    from macformer.lifecycle.resume import config_hash
 
     jobs = []
     for task in sweep.tasks:

@@ -81,6 +81,9 @@ class LRALitModule(pl.LightningModule):
         self.test_accuracy = MulticlassAccuracy(num_classes, average="micro")
         self.best_val_accuracy: float | None = None
         self.best_step: int | None = None
+        # Labels seen in this validation: their majority share is the chance line of the
+        # validation curves (the test set's may differ). Not part of the checkpoint.
+        self.register_buffer("val_label_counts", torch.zeros(num_classes, dtype=torch.long), persistent=False)
 
     def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         return self.model(batch)
@@ -101,16 +104,25 @@ class LRALitModule(pl.LightningModule):
 
     def validation_step(self, batch, batch_idx):
         self._step(batch, self.val_accuracy, "val")
+        self.val_label_counts += torch.bincount(batch["label"], minlength=self.val_label_counts.numel())
 
     def test_step(self, batch, batch_idx):
         self._step(batch, self.test_accuracy, "test")
 
     def on_validation_epoch_end(self):
+        counts = self.all_gather(self.val_label_counts)  # every process's labels
+        counts = counts.reshape(-1, self.val_label_counts.numel()).sum(0)
+        self.val_label_counts.zero_()
         if self.trainer.sanity_checking:
             return
+        if counts.sum() > 0:
+            self.log("val/chance_accuracy", float(counts.max() / counts.sum()), sync_dist=False,
+                     rank_zero_only=False)
         accuracy = float(self.val_accuracy.compute())  # synced over processes
         if self.best_val_accuracy is None or accuracy > self.best_val_accuracy:
-            self.best_val_accuracy, self.best_step = accuracy, int(self.global_step)
+            # The step the loggers give this validation (metrics.csv's `step`, W&B's
+            # trainer/global_step): the index of the last step trained, global_step - 1.
+            self.best_val_accuracy, self.best_step = accuracy, max(int(self.global_step) - 1, 0)
         # In callback_metrics so that ddp_spawn hands them back to the main process.
         self.log("val/best_accuracy", self.best_val_accuracy, sync_dist=False, rank_zero_only=False)
         self.log("val/best_step", float(self.best_step), sync_dist=False, rank_zero_only=False)

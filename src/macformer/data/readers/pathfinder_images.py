@@ -34,7 +34,7 @@ def read_entries(folder: Path) -> list[tuple[str, int]]:
                 raise MalformedDataError(
                     f"{meta}: a binary numpy array file, but Pathfinder metadata is expected in the LRA text "
                     f"format (one line per image: `<folder> <file name> <index> <label> ...`); replace it with "
-                    f"the release's metadata or regenerate the set with `python -m macformer.data.pathfinder`")
+                    f"the release's metadata or regenerate the set with `python -m macformer.data.generators.pathfinder`")
             f.seek(0)
             for line_no, raw in enumerate(f, start=1):
                 try:

@@ -47,7 +47,8 @@ SCHEMA: dict[str, str] = {
     "test_examples": "test examples evaluated (after data.limit_eval)",
     "chance_accuracy": "share of the most frequent label among those test examples: the accuracy "
                        "of always guessing it",
-    "best_step": "optimiser step of the best validation accuracy",
+    "best_step": "step of the best validation accuracy, as metrics.csv's `step` (and W&B's "
+                 "trainer/global_step) count it: the index of the last step trained before it",
     "steps": "optimiser steps done",
     "max_steps": "optimiser steps planned",
     "train_seconds": "seconds in training batches (validation and data loading excluded), summed "
@@ -87,6 +88,11 @@ def run_facts(cfg) -> dict:
             "profile": cfg.run.profile, "tag": cfg.run.tag,
             "seq_len": padded_length(cfg.task.name, dataset, cfg.data.max_length),
             "batch_size": int(cfg.task.batch_size), "max_steps": int(cfg.task.max_steps)}
+
+
+def percent(fraction: float | None) -> str:
+    """An accuracy for a message: always in %, as the tables give it ("n/a" when absent)."""
+    return "n/a" if fraction is None else f"{100 * fraction:.2f}%"
 
 
 def new_record(facts: dict, **fields) -> dict:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import signal
 import threading
 
-from macformer.record import FAILED, INTERRUPTED
+from .record import FAILED, INTERRUPTED
 
 EXIT_CODES = {"SIGINT": 130, "SIGTERM": 143}
 

@@ -14,8 +14,8 @@ import math
 import numpy as np
 from PIL import Image, ImageDraw
 
-from .pathfinder_params import PathfinderParams, distractor_length
-from .pathfinder_scene import Scene
+from .params import PathfinderParams, distractor_length
+from .scene import Scene
 
 RENDER = 4  # supersampling of the drawing, for antialiasing
 SNAKE_TRIES = 20  # restarts of both target contours before a new scene

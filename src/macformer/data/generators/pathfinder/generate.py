@@ -13,8 +13,8 @@ run killed mid-way leaves the previous set intact, and the next run removes its
 leftovers. Every image is drawn from its own generator seeded by (seed, image index),
 so the files are the same whatever the number of workers.
 
-    python -m macformer.data.pathfinder --out data/lra_release --size 32 --difficulty hard --count 200000
-    python -m macformer.data.pathfinder --folder data/generated/pathfinder16-cpu --size 16 \\
+    python -m macformer.data.generators.pathfinder --out data/lra_release --size 32 --difficulty hard --count 200000
+    python -m macformer.data.generators.pathfinder --folder data/generated/pathfinder16-cpu --size 16 \\
         --contour-length 3 --distractors 0 --count 12000
 """
 
@@ -31,8 +31,10 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
-from .pathfinder_draw import make_image
-from .pathfinder_params import (
+from macformer.data.release import GENERATED_MARKER
+
+from .draw import make_image
+from .params import (
     DIFFICULTIES,
     FOLDERS,
     LRA_SIZES,
@@ -43,7 +45,6 @@ from .pathfinder_params import (
     is_lra,
     resolve,
 )
-from .release import GENERATED_MARKER
 
 __all__ = ["generate_pathfinder", "balanced_labels", "make_image", "partial_folder", "main",
            "PARAMS", "DIFFICULTIES", "FOLDERS", "PathfinderParams", "MARKER"]
@@ -142,7 +143,7 @@ def _write(tmp: Path, params: PathfinderParams, length: int, count: int, seed: i
         (tmp / "metadata" / f"{k}.npy").write_text(text)
     difficulty = next((name for name, n in DIFFICULTIES.items() if n == length), None)
     (tmp / MARKER).write_text(json.dumps(
-        {"generator": "macformer.data.pathfinder", "lra": is_lra(params, length), "difficulty": difficulty,
+        {"generator": "macformer.data.generators.pathfinder", "lra": is_lra(params, length), "difficulty": difficulty,
          "count": count, "seed": seed, **describe(params, length)}) + "\n")
 
 

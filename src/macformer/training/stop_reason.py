@@ -10,24 +10,10 @@ is completed, with stop_reason `early_stopping`.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytorch_lightning as pl
 from pytorch_lightning.callbacks import EarlyStopping, Timer
-from pytorch_lightning.utilities.exceptions import SIGTERMException
 
 MAX_STEPS, MAX_TIME, EARLY_STOPPING, SHOULD_STOP = "max_steps", "max_time", "early_stopping", "should_stop"
-
-
-class AttemptTimer(Timer):
-    """trainer.max_time, counted from the start of this attempt."""
-
-    # Nothing carried over: earlier attempts' time was their own budget.
-    def state_dict(self) -> dict:
-        return {}
-
-    def load_state_dict(self, state_dict) -> None:
-        pass
 
 
 def stop_reason(trainer: pl.Trainer, steps: int = 0) -> str:
@@ -44,21 +30,3 @@ def stop_reason(trainer: pl.Trainer, steps: int = 0) -> str:
             if remaining is not None and remaining <= 0:
                 return MAX_TIME
     return SHOULD_STOP
-
-
-class SaveOnStop(pl.Callback):
-    """Save `path` (last.ckpt) when training stops early without an error, or on SIGTERM (SLURM's
-    warning before it kills a job), so that a re-run continues from that step rather than from
-    the last validation. Lightning acts on SIGTERM between batches, so the state is whole; a
-    Ctrl-C can land anywhere, so it keeps the last validation's checkpoint."""
-
-    def __init__(self, path: str | Path):
-        self.path = Path(path)
-
-    def on_train_end(self, trainer, pl_module):
-        if stop_reason(trainer) in (MAX_TIME, SHOULD_STOP):
-            trainer.save_checkpoint(self.path)
-
-    def on_exception(self, trainer, pl_module, exception):
-        if isinstance(exception, SIGTERMException) and trainer.training and trainer.global_step > 0:
-            trainer.save_checkpoint(self.path)

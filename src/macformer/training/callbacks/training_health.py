@@ -19,7 +19,7 @@ from __future__ import annotations
 import pytorch_lightning as pl
 import torch
 
-from .outcome import TrainingDiverged
+from macformer.lifecycle.outcome import TrainingDiverged
 
 
 class SkipCounter:

@@ -10,7 +10,7 @@ every draw is independent.
 Files: `<out>/listops-1000/basic_{train,val,test}.tsv`, header `Source\\tTarget`,
 one `<expression>\\t<value>` per line, exactly as in the LRA release.
 
-    python -m macformer.data.listops --out data/lra_release --train 96000 --val 2000 --test 2000 --seed 0
+    python -m macformer.data.generators.listops --out data/lra_release --train 96000 --val 2000 --test 2000 --seed 0
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from .release import GENERATED_MARKER, LRA_FOLDERS
+from macformer.data.release import GENERATED_MARKER, LRA_FOLDERS
 
 MAX_DEPTH = 10
 MAX_ARGS = 10
@@ -217,7 +217,7 @@ def generate_listops(
     lengths = {} if (min_length, max_length) == (MIN_LENGTH, MAX_LENGTH) else {
         "min_length": min_length, "max_length": max_length}
     (folder / MARKER).write_text(json.dumps(
-        {"generator": "macformer.data.listops", "seed": seed, **sizes, **lengths}) + "\n")
+        {"generator": "macformer.data.generators.listops", "seed": seed, **sizes, **lengths}) + "\n")
     return folder
 
 

@@ -4,7 +4,7 @@ A contour is a chain of short straight paddles (Linsley et al. 2018, "Learning l
 spatial dependencies with horizontal gated recurrent units"; drewlinsley/pathfinder):
 each new paddle starts `margin` px past the end of the previous one, turns by an angle
 weighted by cos(min(turn·continuity, π/2))², and may not come within `margin` px of any
-other paddle. How contours make one scene is in pathfinder_draw.
+other paddle. How contours make one scene is in draw.py.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from .pathfinder_params import PathfinderParams
+    from .params import PathfinderParams
 
 GRID = 2  # occupancy cells per pixel
 N_ANGLES = 48  # directions a paddle may take

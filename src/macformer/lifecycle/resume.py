@@ -2,7 +2,7 @@
 
 The folder is Hydra's output directory, by default
 `<results>/runs/<profile>/<task>/<label>[-<tag>]/seed<seed>` (conf/train.yaml), so running
-the same configuration again finds its earlier run there (macformer.record.earlier_run):
+the same configuration again finds its earlier run there (macformer.lifecycle.record.earlier_run):
 - a completed summary → skip (unless run.force=true, which starts over);
 - `checkpoints/last.ckpt` (a stopped, interrupted or failed run) → resume from it (unless
   run.resume=false); one that cannot be read is moved aside to last.ckpt.corrupt and the
@@ -26,8 +26,10 @@ from pathlib import Path
 from omegaconf import DictConfig, OmegaConf
 
 from macformer import atomic
+
 from macformer.checks import ConfigError
-from macformer.record import DONE, IDENTITY_NAME, OTHER_SETTINGS, SUMMARY_NAME, earlier_run
+
+from .record import DONE, IDENTITY_NAME, OTHER_SETTINGS, SUMMARY_NAME, earlier_run, percent
 
 # Settings that do not change what is computed.
 NOT_HASHED = {
@@ -89,7 +91,7 @@ def plan_run(run_dir: Path, cfg_hash: str, resume: bool = True, force: bool = Fa
         )
     if held == DONE:
         return Plan("skip", previous=summary,
-                    message=f"{run_dir} already completed (test accuracy {summary.get('test_accuracy')}); "
+                    message=f"{run_dir} already completed (test accuracy {percent(summary.get('test_accuracy'))}); "
                             f"skipping it (run.force=true re-runs it)")
     if last.exists() and resume:
         return _resume_plan(run_dir, last, summary)

@@ -1,0 +1,17 @@
+"""The run lifecycle (checks, resume, lock, provenance, outcome, record) loads without
+Lightning: the reproduce driver and the report import it, and must stay fast."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+LIFECYCLE = ["checks", "resume", "lock", "provenance", "outcome", "record"]
+
+
+def test_lifecycle_does_not_import_lightning():
+    code = "; ".join([*(f"import macformer.lifecycle.{name}" for name in LIFECYCLE),
+                      "import sys",
+                      "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pytorch_lightning', 'lightning')))"])
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
