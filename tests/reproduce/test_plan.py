@@ -91,3 +91,13 @@ def test_time_left_from_the_plan_until_runs_finish_shared_by_slots():
     assert progress.remaining() == (2 * 100 + 40) / 2
     progress.finish("listops", 50.0)  # measured now: 50 s a run, for text too (no run of its own yet)
     assert progress.remaining() == (50 + 50) / 2
+
+
+def test_slots_give_each_run_its_gpu_or_its_share_of_the_cores():
+    from macformer.reproduce.slots import Device, layout, slots
+
+    gpus = Device("cuda", "Some GPU", ("2", "5"), cores=16, memory_mb=80_000)
+    assert [s.env["CUDA_VISIBLE_DEVICES"] for s in slots(gpus, 2)] == ["2", "5", "2", "5"]
+    cpu = Device("cpu", "Some CPU x2", ("cpu",), cores=2, memory_mb=8_000)
+    assert [s.env["OMP_NUM_THREADS"] for s in slots(cpu, 2)] == ["1", "1"]
+    assert slots(cpu, 1)[0].env["OMP_NUM_THREADS"] == "2" and layout(cpu, 2) == "2 jobs x 1 threads"
