@@ -75,7 +75,8 @@ data: install
 # The aggregator: every results/runs/**/summary.json -> one folder per profile,
 # results/<profile>/{accuracy,efficiency,published}.{md,csv}, accuracy.png, efficiency.png
 # and curves_<task>.png; it fails, writing nothing, when there is no summary to report.
-# REPORT_ARGS, e.g. "--format latex" or "--profile cpu" (only results/cpu/).
+# REPORT_ARGS, e.g. "--format latex", "--profile cpu" (only results/cpu/) or "--wandb" (each
+# profile's tables, plots and curves as one W&B run in the sweep's group).
 .PHONY: report
 RUNS_DIR ?= results/runs
 REPORT_DIR ?= results
