@@ -87,7 +87,7 @@ report: install
 
 # Everything from a fresh clone: install, data (at the profile's generated sizes), the
 # sweep (resumes when re-run), the report. PROFILE=auto: paper with a CUDA GPU, else cpu;
-# PROFILE=smoke is a minute-long wiring check. REPRODUCE_ARGS, e.g. "--tasks listops"
+# PROFILE=smoke is a ~3-minute wiring check. REPRODUCE_ARGS, e.g. "--tasks listops"
 # or "-- logger=wandb" (Hydra overrides for every run).
 .PHONY: reproduce-lra
 PROFILE ?= auto
