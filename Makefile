@@ -75,7 +75,8 @@ data: install
 # The aggregator: every results/runs/**/summary.json -> one folder per profile,
 # results/<profile>/{accuracy,efficiency,published}.{md,csv}, accuracy.png, efficiency.png
 # and curves_<task>.png; it fails, writing nothing, when there is no summary to report.
-# REPORT_ARGS, e.g. "--format latex" or "--profile cpu" (only results/cpu/).
+# REPORT_ARGS, e.g. "--format latex", "--profile cpu" (only results/cpu/) or "--wandb" (each
+# profile's tables, plots and curves as one W&B run in the sweep's group).
 .PHONY: report
 RUNS_DIR ?= results/runs
 REPORT_DIR ?= results
@@ -86,7 +87,7 @@ report: install
 
 # Everything from a fresh clone: install, data (at the profile's generated sizes), the
 # sweep (resumes when re-run), the report. PROFILE=auto: paper with a CUDA GPU, else cpu;
-# PROFILE=smoke is a minute-long wiring check. REPRODUCE_ARGS, e.g. "--tasks listops"
+# PROFILE=smoke is a ~3-minute wiring check. REPRODUCE_ARGS, e.g. "--tasks listops"
 # or "-- logger=wandb" (Hydra overrides for every run).
 .PHONY: reproduce-lra
 PROFILE ?= auto

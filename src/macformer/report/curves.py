@@ -121,10 +121,10 @@ def curve_figure(column: str, variants: list, curves: dict, cells: dict, profile
             style = dict(markersize=4, linewidth=1.4)
             if key in drawn:  # hidden under an identical line otherwise: a wide band beneath it
                 label += f" = {drawn[key]}"
-                style = dict(markersize=7, linewidth=5, alpha=0.35, zorder=1)
+                style = dict(markersize=7, linewidth=6, alpha=0.45, zorder=1, linestyle="-")
             else:
                 drawn[key] = label.rsplit(" (n=", 1)[0]
-            ax.plot(steps, means, **style, **variant_style(variant).line(), label=label)
+            ax.plot(steps, means, **{**variant_style(variant).line(), **style}, label=label)
         if val_chance:
             p, source = sum(val_chance) / len(val_chance) / 100, "validation majority"
         else:
