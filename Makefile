@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 TORCH_SPEC ?= torch==2.13.0
 PYTEST_ARGS ?=
 
-.PHONY: install test test-all lint clean toy bench data
+.PHONY: install test test-slow test-all lint clean toy bench data
 
 install: $(VENV)/.installed
 
@@ -25,7 +25,11 @@ $(VENV)/.installed: pyproject.toml
 test: install
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
-# Every test, the slow end-to-end ones included; CI (.ci/run) runs this.
+# The slow end-to-end tier alone; `make test-all` is both tiers (CI runs them one after the other).
+test-slow: install
+	$(PY) -m pytest -m slow $(PYTEST_ARGS)
+
+# Every test, the slow end-to-end ones included.
 test-all: install
 	$(PY) -m pytest $(PYTEST_ARGS)
 

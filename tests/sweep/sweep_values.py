@@ -23,7 +23,7 @@ POSITIVE_INTS = (
 NON_NEGATIVE_INTS = ("seed", "task.warmup_steps", "data.num_workers", "generate.seed",
                      "callbacks.throughput.skip_steps")
 FRACTIONS_BELOW_ONE = ("protocol.best_after_fraction", "model.encoder.dropout")
-POSITIVE_NUMBERS = ("task.lr", "module.eps", "callbacks.progress.every_s")
+POSITIVE_NUMBERS = ("task.lr", "lit_module.eps", "callbacks.progress.every_s")
 FLAGS = ("protocol.cycle_beta1", "protocol.test_drop_last", "protocol.listops_closing_tokens",
          "protocol.shared_gamma", "protocol.softmax_ppsbn", "protocol.rmf_importance_weights",
          "run.resume", "run.force", "run.test", "trainer.enable_model_summary",
@@ -33,9 +33,8 @@ CHOICES = {"protocol.pooling": ("real", "all"), "protocol.gradient_clip_algorith
            "data.dataset": ("lra", "listops-short"), "protocol.name": ("lra", "authors")}
 # Attention options, per attention (the group is chosen with the option).
 ATTENTION = {
-    "rmfa": {"num_features": "features", "max_degree": "positive", "chunk_mb": "non-negative number",
-             "causal": "flag", "ppsbn": "flag", "kernel": "kernel", "+seed": "non-negative",
-             "+denominator_floor": "positive number", "fused": "flag or null"},
+    "rmfa": {"num_features": "features", "max_degree": "positive", "causal": "flag", "ppsbn": "flag", "kernel": "kernel", "+seed": "non-negative",
+             "+denominator_floor": "positive number"},
     "rfa": {"num_features": "positive", "sigma": "positive number", "causal": "flag",
             "+seed": "non-negative", "+denominator_floor": "positive number or null"},
     "softmax": {"dropout": "fraction", "ppsbn": "flag"},

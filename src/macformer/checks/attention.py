@@ -27,9 +27,7 @@ def option_rules(attention: str) -> dict[str, object]:
         "sigma": Number(0, open_low=True),
         "seed": Integer(0, 2**32 - 1),
         "denominator_floor": Number(0, open_low=True),
-        "fused": Boolean(null=True),  # which feature-map path: null picks by device
         "path": OneOf(_rmfa_paths()),  # which code computes it
-        "chunk_mb": Number(0),  # 0 never chunks
         "dropout": Number(0, 1, open_high=True),
         **{flag: Boolean() for flag in FLAGS},
     }

@@ -100,10 +100,10 @@ def _check_schedule(cfg: DictConfig) -> None:
     if cfg.task.eval_every > steps:
         raise ConfigError(f"task.eval_every={cfg.task.eval_every} exceeds task.max_steps={steps}: "
                           f"the run would never validate, so it would have no best checkpoint")
-    betas = value(cfg, "module.betas")
+    betas = value(cfg, "lit_module.betas")
     if betas is not _ABSENT and not (isinstance(betas, list) and len(betas) == 2 and all(
             is_number(b) and 0 <= b < 1 for b in betas)):
-        raise ConfigError(f"module.betas must be two numbers in [0, 1), got {betas!r}")
+        raise ConfigError(f"lit_module.betas must be two numbers in [0, 1), got {betas!r}")
 
 
 def _check_data(cfg: DictConfig) -> None:

@@ -76,9 +76,9 @@ def setting_rules() -> dict[str, object]:
         "model.encoder.dropout": FRACTION_BELOW_ONE,
         "model.encoder.pooling": OneOf(POOLINGS),
         # module: the optimiser
-        "module.eps": Number(0, open_low=True),
-        "module.weight_decay": Number(0),
-        "module.cycle_beta1": Boolean(),
+        "lit_module.eps": Number(0, open_low=True),
+        "lit_module.weight_decay": Number(0),
+        "lit_module.cycle_beta1": Boolean(),
         # run: the run's folder and what to do with an earlier run there
         "run.profile": OneOf(PROFILES),
         "run.tag": SafeName(null=True),

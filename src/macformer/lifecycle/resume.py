@@ -26,7 +26,6 @@ from pathlib import Path
 from omegaconf import DictConfig, OmegaConf
 
 from macformer import atomic
-
 from macformer.checks import ConfigError
 
 from .record import DONE, IDENTITY_NAME, OTHER_SETTINGS, SUMMARY_NAME, earlier_run, percent

@@ -129,7 +129,7 @@ class RunHandle:
         """The run's summary (written here when it left none) and the seconds it took."""
         seconds = time.monotonic() - self.t0
         code = self.exitcode()
-        if self.exit_info is None and code not in (0, None):
+        if self.exit_info is None and code not in (0, None, CTRL_C_EXIT):
             self.exit_info = _exit_text(code)
         summary = read_summary(self.job.run_dir)
         fresh = summary is not None and summary != self.before and summary.get("status") in (
