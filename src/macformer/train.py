@@ -180,7 +180,7 @@ def _fit_and_test(cfg: DictConfig, checkpoint: Path | None, summary: dict):
     if not loggers:  # the learning-rate monitor has nowhere to write
         callbacks = [c for c in callbacks if not isinstance(c, pl.callbacks.LearningRateMonitor)]
     if cfg.debug.interrupt_at_step is not None:
-        callbacks.append(InterruptAtStep(cfg.debug.interrupt_at_step))
+        callbacks.append(InterruptAtStep(cfg.debug.interrupt_at_step, cfg.debug.interrupt_signal))
     health = TrainingHealth()
     callbacks += [health, SaveOnStop(output_dir(cfg) / "checkpoints" / "last.ckpt")]
     settings = _trainer_settings(cfg)

@@ -93,6 +93,7 @@ def setting_rules() -> dict[str, object]:
         "generate.pathfinder.count": POSITIVE,
         "generate.seed": SEED,
         "debug.interrupt_at_step": POSITIVE_OR_NULL,
+        "debug.interrupt_signal": OneOf(("SIGINT", "SIGTERM")),
         # trainer: the values the project's trainer files set (and max_time, added with +)
         "trainer.accelerator": OneOf(ACCELERATORS),
         "trainer.devices": Integer(1),

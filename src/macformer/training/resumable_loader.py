@@ -62,9 +62,14 @@ class ResumableLoader:
         epoch, skip = divmod(position, self.batches_per_epoch)
         self.sampler.epoch, self.sampler.skip_samples = epoch, skip * self.batch_size
         self._position = (epoch + 1) * self.batches_per_epoch
+        # A DataLoader draws its workers' base seed from `generator`, else from the global
+        # generator: its own, seeded by (seed, epoch), keeps the global stream (dropout)
+        # untouched by the start of an epoch, so a run resumed on an epoch boundary draws
+        # what the uninterrupted run drew.
+        generator = torch.Generator().manual_seed(self.sampler.seed * 1_000_003 + epoch)
         loader = DataLoader(self.dataset, batch_size=self.batch_size, sampler=self.sampler,
                             collate_fn=self.collate_fn, num_workers=self.num_workers,
-                            pin_memory=self.pin_memory, persistent_workers=False)
+                            pin_memory=self.pin_memory, persistent_workers=False, generator=generator)
         yield from loader
 
     # Lightning's resumable-loader protocol. The position itself is recomputed from the

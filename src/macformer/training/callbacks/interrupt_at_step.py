@@ -7,13 +7,18 @@ import signal
 
 import pytorch_lightning as pl
 
+SIGNALS = ("SIGINT", "SIGTERM")  # Ctrl-C; SLURM's warning before it kills a job
+
 
 class InterruptAtStep(pl.Callback):
-    """Send this process SIGINT (as Ctrl-C would) once `step` optimiser steps are done."""
+    """Send this process a real signal (SIGINT, as Ctrl-C would, or SIGTERM, as SLURM does)
+    once `step` optimiser steps are done."""
 
-    def __init__(self, step: int):
-        self.step = step
+    def __init__(self, step: int, signal_name: str = "SIGINT"):
+        self.step, self.signum = step, getattr(signal, signal_name)
+        self._sent = False
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
-        if trainer.global_step >= self.step:
-            os.kill(os.getpid(), signal.SIGINT)
+        if trainer.global_step >= self.step and not self._sent:
+            self._sent = True
+            os.kill(os.getpid(), self.signum)
