@@ -54,11 +54,15 @@ class RandomMaclaurinFeatureAttention(nn.Module):
 
     def _scaled(self, q, k, key_padding_mask):
         q, k = scale_queries_keys(q, k, ppsbn=self.ppsbn)
+        self._check_radius(q, k, key_padding_mask)
+        return q, k
+
+    def _check_radius(self, q, k, key_padding_mask, scale: float = 1.0):
+        """Without ppSBN, refuse a (scale·q)·(scale·k) outside the kernel's radius of convergence."""
         if not self.ppsbn:
             # |q·k| ≤ max|q|·max|k| (Cauchy–Schwarz): a cheap sufficient check.
-            bound = max_norm(q.detach(), None) * max_norm(k.detach(), key_padding_mask)
+            bound = scale * scale * max_norm(q.detach().float(), None) * max_norm(k.detach().float(), key_padding_mask)
             check_radius(self.kernel, bound, "the bound max‖q‖·max‖k‖ on |q·k|")
-        return q, k
 
     def forward(self, q, k, v, key_padding_mask=None):
         dtype = q.dtype
@@ -82,10 +86,8 @@ class RandomMaclaurinFeatureAttention(nn.Module):
 
     def _triton(self, q, k, v, key_padding_mask):
         """Pre-scaling, features, state and normalisation in the Triton kernels (fp32 inside)."""
-        if not self.ppsbn:
-            s = q.shape[-1] ** -0.25  # the kernels scale by d^-1/4: check the radius on what they see
-            bound = s * s * max_norm(q.detach().float(), None) * max_norm(k.detach().float(), key_padding_mask)
-            check_radius(self.kernel, bound, "the bound max‖q‖·max‖k‖ on |q·k|")
+        # The kernels scale by d^-1/4 themselves: check the radius on what they see.
+        self._check_radius(q, k, key_padding_mask, scale=q.shape[-1] ** -0.25)
         config = KernelConfig.for_device(q.device)
         tables = self.features.triton_tables(config.feature_block)
         return rmfa_triton(q, k, v, key_padding_mask, tables, self.ppsbn, self.causal,

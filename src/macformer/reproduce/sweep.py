@@ -48,7 +48,8 @@ class Profile:
 
 
 PROFILES: dict[str, Profile] = {
-    # Seconds per run, ListOps and Pathfinder generated at tiny sizes: about a minute on 2 cores.
+    # Seconds per run, ListOps and Pathfinder generated at tiny sizes: about 3 minutes on
+    # 2 cores for the whole sweep, data and report included.
     "smoke": Profile("smoke", ("smoke",), (0,), "fork", 300,
                      "wiring check: each kind of row once, accuracies mean nothing"),
     # The short training of conf/profile/cpu.yaml on reduced generated sets, one seed.

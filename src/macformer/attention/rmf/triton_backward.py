@@ -19,10 +19,12 @@ import triton
 import triton.language as tl
 
 from .triton_kernels import (
+    _chunk_program,
     _chunk_state,
     _features,
     _features_backward,
     _load_rows,
+    _load_scaled,
     _load_vector,
     _mm,
     _prescale,
@@ -38,16 +40,13 @@ def _backward_q_kernel(q_ptr, k_ptr, v_ptr, mask_ptr, gn_ptr, gd_ptr, state_ptr,
                        PPSBN: tl.constexpr, EPS: tl.constexpr, CAUSAL: tl.constexpr,
                        PROJ_BF16: tl.constexpr, ATT: tl.constexpr):
     """dq of one chunk of queries."""
-    bh = tl.program_id(0)
-    c = tl.program_id(1)
-    b = bh // H
-    row0 = c * BLK
+    bh, c, b, row0 = _chunk_program(H, BLK)
     q = _load_rows(q_ptr, bh, row0, N, D_HEAD, BLK)
     xq = _prescale(q, SCALE, PPSBN, D_HEAD, EPS)
     gn = _load_rows(gn_ptr, bh, row0, N, D_HEAD, BLK)
     gd = _load_vector(gd_ptr, bh, row0, N, BLK)
     if CAUSAL:
-        xk = _prescale(_load_rows(k_ptr, bh, row0, N, D_HEAD, BLK), SCALE, PPSBN, D_HEAD, EPS)
+        xk = _load_scaled(k_ptr, bh, row0, N, D_HEAD, BLK, SCALE, PPSBN, EPS)
         v = _load_rows(v_ptr, bh, row0, N, D_HEAD, BLK)
         m = _load_vector(mask_ptr, b, row0, N, BLK)
         i = tl.arange(0, BLK)
@@ -71,16 +70,13 @@ def _backward_kv_kernel(q_ptr, k_ptr, v_ptr, mask_ptr, gn_ptr, gd_ptr, rstate_pt
                         PPSBN: tl.constexpr, EPS: tl.constexpr, CAUSAL: tl.constexpr,
                         PROJ_BF16: tl.constexpr, ATT: tl.constexpr):
     """dk and dv of one chunk of keys."""
-    bh = tl.program_id(0)
-    c = tl.program_id(1)
-    b = bh // H
-    row0 = c * BLK
+    bh, c, b, row0 = _chunk_program(H, BLK)
     k = _load_rows(k_ptr, bh, row0, N, D_HEAD, BLK)
     xk = _prescale(k, SCALE, PPSBN, D_HEAD, EPS)
     v = _load_rows(v_ptr, bh, row0, N, D_HEAD, BLK)
     m = _load_vector(mask_ptr, b, row0, N, BLK)
     if CAUSAL:
-        xq = _prescale(_load_rows(q_ptr, bh, row0, N, D_HEAD, BLK), SCALE, PPSBN, D_HEAD, EPS)
+        xq = _load_scaled(q_ptr, bh, row0, N, D_HEAD, BLK, SCALE, PPSBN, EPS)
         gn = _load_rows(gn_ptr, bh, row0, N, D_HEAD, BLK)
         gd = _load_vector(gd_ptr, bh, row0, N, BLK)
         i = tl.arange(0, BLK)

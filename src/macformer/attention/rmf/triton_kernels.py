@@ -89,6 +89,21 @@ def _prescale(x, SCALE: tl.constexpr, PPSBN: tl.constexpr, D_HEAD: tl.constexpr,
 
 
 @triton.jit
+def _load_scaled(ptr, bh, row0, N, D_HEAD: tl.constexpr, BLK: tl.constexpr, SCALE: tl.constexpr,
+                 PPSBN: tl.constexpr, EPS: tl.constexpr):
+    """_load_rows, pre-scaled: what the feature map of those rows sees."""
+    return _prescale(_load_rows(ptr, bh, row0, N, D_HEAD, BLK), SCALE, PPSBN, D_HEAD, EPS)
+
+
+@triton.jit
+def _chunk_program(H, BLK: tl.constexpr):
+    """A program of a [BH, NC] grid: (batch·head, chunk, batch, first row of the chunk)."""
+    bh = tl.program_id(0)
+    c = tl.program_id(1)
+    return bh, c, bh // H, c * BLK
+
+
+@triton.jit
 def _prescale_backward(x, dxs, SCALE: tl.constexpr, PPSBN: tl.constexpr, D_HEAD: tl.constexpr,
                        EPS: tl.constexpr):
     """The gradient reaching the raw rows x from the gradient dxs of the scaled rows."""
@@ -171,7 +186,7 @@ def _state_kernel(x_ptr, v_ptr, z_ptr, state_ptr, zstate_ptr, w_ptr, b_ptr, s_pt
     c = tl.program_id(2)
     b = bh // H
     row0 = c * BLK
-    x = _prescale(_load_rows(x_ptr, bh, row0, N, D_HEAD, BLK), SCALE, PPSBN, D_HEAD, EPS)
+    x = _load_scaled(x_ptr, bh, row0, N, D_HEAD, BLK, SCALE, PPSBN, EPS)
     phi = _features(x, w_ptr, b_ptr, s_ptr, k_ptr, t, D_HEAD, DP, BD, BLK, PROJ_BF16)
     v = _load_rows(v_ptr, bh, row0, N, D_HEAD, BLK)
     z = _load_vector(z_ptr, b if MASK_V else bh, row0, N, BLK)
@@ -203,16 +218,13 @@ def _output_kernel(q_ptr, k_ptr, v_ptr, mask_ptr, state_ptr, zstate_ptr, out_ptr
                    PPSBN: tl.constexpr, EPS: tl.constexpr, CAUSAL: tl.constexpr,
                    PROJ_BF16: tl.constexpr, ATT: tl.constexpr):
     """out = num / max(den, floor) for one chunk of queries; den is kept for the backward."""
-    bh = tl.program_id(0)
-    c = tl.program_id(1)
-    b = bh // H
-    row0 = c * BLK
-    xq = _prescale(_load_rows(q_ptr, bh, row0, N, D_HEAD, BLK), SCALE, PPSBN, D_HEAD, EPS)
+    bh, c, b, row0 = _chunk_program(H, BLK)
+    xq = _load_scaled(q_ptr, bh, row0, N, D_HEAD, BLK, SCALE, PPSBN, EPS)
     num = tl.zeros((BLK, D_HEAD), tl.float32)
     den = tl.zeros((BLK,), tl.float32)
     scores = tl.zeros((BLK, BLK), tl.float32)  # causal: φ(q_i)·φ(k_j) within the chunk
     if CAUSAL:
-        xk = _prescale(_load_rows(k_ptr, bh, row0, N, D_HEAD, BLK), SCALE, PPSBN, D_HEAD, EPS)
+        xk = _load_scaled(k_ptr, bh, row0, N, D_HEAD, BLK, SCALE, PPSBN, EPS)
     for t in range(NT):
         phi_q = _features(xq, w_ptr, b_ptr, s_ptr, kt_ptr, t, D_HEAD, DP, BD, BLK, PROJ_BF16)
         s, z = _chunk_state(state_ptr, zstate_ptr, bh, c, t, NC, DP, D_HEAD, BD, CAUSAL)

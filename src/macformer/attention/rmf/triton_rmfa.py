@@ -55,6 +55,9 @@ class KernelConfig:
         return KernelConfig(block=16, feature_block=16, proj_bf16=False, att="ieee", num_warps=1,
                             backward_warps=1)
 
+    def chunks(self, n: int) -> int:
+        """Chunks of `block` tokens covering n tokens (the last one padded)."""
+        return -(-n // self.block)
 
     @staticmethod
     def from_env() -> KernelConfig:
@@ -86,11 +89,9 @@ def _launch_state(x, vals, z, mask_v, H, tables, ppsbn, causal, reverse, config)
     """Σ_j φ(x_j)ᵀ vals_j and Σ_j φ(x_j) z_j: in total, or (causal) for each chunk over the
     chunks before it (after it, in `reverse`). Each chunk's own sum comes from the kernel,
     all chunks in parallel; the sums over chunks are one torch reduction or prefix sum."""
-    import triton
-
     from .triton_kernels import _state_kernel
     BH, N, d = x.shape
-    NC = triton.cdiv(N, config.block)
+    NC = config.chunks(N)
     local = x.new_empty(BH, NC, tables.padded, d, dtype=torch.float32)
     zlocal = x.new_empty(BH, NC, tables.padded, dtype=torch.float32)
     _state_kernel[(BH, tables.num_tiles, NC)](
@@ -114,8 +115,6 @@ def _exclusive(local: torch.Tensor, reverse: bool) -> torch.Tensor:
 class _RMFA(torch.autograd.Function):
     @staticmethod
     def forward(ctx, q, k, v, mask, tables, ppsbn, causal, floor, config):
-        import triton
-
         from .triton_kernels import _output_kernel
         B, H, N, d = q.shape
         q3, k3, v3 = (t.reshape(B * H, N, d).contiguous() for t in (q, k, v))  # [BH, N, d]
@@ -123,7 +122,7 @@ class _RMFA(torch.autograd.Function):
              else q.new_ones(B, N, dtype=torch.float32)).contiguous()  # [B, N]
         tables = tables.ready(config.feature_block, q.device)
         state, zstate = _launch_state(k3, v3, m, True, H, tables, ppsbn, causal, False, config)
-        NC = triton.cdiv(N, config.block)
+        NC = config.chunks(N)
         out = q3.new_empty(B * H, N, d, dtype=torch.float32)
         den = q3.new_empty(B * H, N, dtype=torch.float32)
         _output_kernel[(B * H, NC)](
@@ -139,8 +138,6 @@ class _RMFA(torch.autograd.Function):
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx, grad_out):
-        import triton
-
         from .triton_backward import _backward_kv_kernel, _backward_q_kernel
         q3, k3, v3, m, state, zstate, out, den = ctx.saved_tensors
         B, H, N, d = ctx.shape
@@ -151,7 +148,7 @@ class _RMFA(torch.autograd.Function):
         gn = (g / den_c[..., None]).contiguous()
         gd = (-(gn * out).sum(-1) * (den > ctx.floor)).contiguous()
         rstate, rzstate = _launch_state(q3, gn, gd, False, H, tables, ctx.ppsbn, ctx.causal, True, config)
-        NC = triton.cdiv(N, config.block)
+        NC = config.chunks(N)
         dq, dk, dv = (torch.empty(B * H, N, d, dtype=dt, device=q3.device) for dt in ctx.dtypes)
         common = dict(D_HEAD=d, BLK=config.block, BD=config.feature_block, SCALE=d ** -0.25, PPSBN=ctx.ppsbn,
                       EPS=_EPS, CAUSAL=ctx.causal, PROJ_BF16=config.proj_bf16, ATT=config.att,
