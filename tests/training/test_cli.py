@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from training_helpers import run_cli
+from wandb_records import read_offline_run
 
 from macformer.lifecycle.record import SUMMARY_NAME
 
@@ -62,17 +63,28 @@ def test_ddp_two_cpu_processes(lra_data, tmp_path):
 def test_wandb_offline_logs_one_run(lra_data, tmp_path):
     results = tmp_path / "results"
     proc = run_cli("profile=smoke", "logger=wandb", f"paths.results_dir={results}",
-                   f"paths.data_dir={lra_data}", "task=text", "attention=softmax", "seed=3",
+                   f"paths.data_dir={lra_data}", "task=text", "attention=rmfa", "seed=3", "run.sweep_id=wb-test",
                    env={"WANDB_MODE": "offline", "WANDB_SILENT": "true"}, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    run_dir = results / "runs" / "smoke" / "text" / "softmax" / "seed3"
-    (offline,) = list((run_dir / "wandb").glob("offline-run-*"))  # one W&B run for the job
-    # What the project logged, as bytes in the offline run file that `wandb sync` uploads:
-    # the run name, the resolved config (its flattened keys and the run folder) and the
-    # metrics (tests/wandb/ reads the whole record).
-    (records,) = list(offline.glob("run-*.wandb"))
-    data = records.read_bytes()
-    for logged in (b"text-softmax-seed3", b"task.name", b"attention.name", str(run_dir).encode(),
-                   b"val/accuracy", b"test/accuracy", b"train/loss"):
-        assert logged in data, logged
-    assert json.loads((run_dir / SUMMARY_NAME).read_text())["status"] == "completed"
+    run_dir = results / "runs" / "smoke" / "text" / "rmfa-exp-causal" / "seed3"
+    summary = json.loads((run_dir / SUMMARY_NAME).read_text())
+    assert summary["status"] == "completed"
+    assert (run_dir / "csv" / "metrics.csv").is_file()  # W&B beside the CSV, which the report reads
+    # What the offline run file holds, read as the records `wandb sync` uploads.
+    (folder,) = list((run_dir / "wandb").glob("offline-run-*"))  # one W&B run for the job
+    logged = read_offline_run(folder)
+    assert logged.run.display_name == "text-rmfa-exp-causal-seed3" and logged.run.run_group == "wb-test"
+    assert logged.run.job_type == "smoke"
+    assert {"task:text", "row:rmfa-exp-causal", "form:causal", "kernel:exp", "seed:3", "sweep:wb-test",
+            "protocol:lra", "profile:smoke"} <= set(logged.run.tags)
+    # The flattened settings and the run's facts, one column each.
+    assert logged.config["task.name"] == "text" and logged.config["attention.options.kernel"] == "exp"
+    assert logged.config["seed"] == 3 and logged.config["fact.seq_len"] == summary["seq_len"]
+    # The outcome a runs table sorts by, as summary.json has it.
+    for key in ("status", "val_accuracy", "test_accuracy", "best_step", "steps", "train_tokens_per_second",
+                "peak_memory_mb", "stop_reason"):
+        assert logged.summary[key] == summary[key], key
+    assert logged.metrics["val/accuracy"].summary.max  # the summary's val/accuracy is the best one
+    # The curves, and the attention diagnostics under their own panel section (diag/).
+    assert {"val/accuracy", "val/loss", "test/accuracy", "train/loss"} <= logged.history_keys
+    assert any(key.startswith("diag/") for key in logged.history_keys)
