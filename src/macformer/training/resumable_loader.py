@@ -24,9 +24,12 @@ class EpochPermutation(Sampler[int]):
         self.per_rank = math.ceil(size / world_size)
         self.epoch, self.skip_samples = 0, 0
 
+    def generator(self, epoch: int) -> torch.Generator:
+        """Epoch `epoch`'s own generator, a function of (seed, epoch)."""
+        return torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
+
     def indices(self, epoch: int) -> list[int]:
-        generator = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
-        order = torch.randperm(self.size, generator=generator).tolist()
+        order = torch.randperm(self.size, generator=self.generator(epoch)).tolist()
         order += order[: self.per_rank * self.world_size - self.size]  # pad to divide evenly
         return order[self.rank :: self.world_size]
 
@@ -63,13 +66,13 @@ class ResumableLoader:
         self.sampler.epoch, self.sampler.skip_samples = epoch, skip * self.batch_size
         self._position = (epoch + 1) * self.batches_per_epoch
         # A DataLoader draws its workers' base seed from `generator`, else from the global
-        # generator: its own, seeded by (seed, epoch), keeps the global stream (dropout)
-        # untouched by the start of an epoch, so a run resumed on an epoch boundary draws
-        # what the uninterrupted run drew.
-        generator = torch.Generator().manual_seed(self.sampler.seed * 1_000_003 + epoch)
+        # generator: the epoch's own keeps the global stream (dropout) untouched by the
+        # start of an epoch, so a run resumed on an epoch boundary draws what the
+        # uninterrupted run drew.
         loader = DataLoader(self.dataset, batch_size=self.batch_size, sampler=self.sampler,
                             collate_fn=self.collate_fn, num_workers=self.num_workers,
-                            pin_memory=self.pin_memory, persistent_workers=False, generator=generator)
+                            pin_memory=self.pin_memory, persistent_workers=False,
+                            generator=self.sampler.generator(epoch))
         yield from loader
 
     # Lightning's resumable-loader protocol. The position itself is recomputed from the

@@ -7,8 +7,6 @@ import signal
 
 import pytorch_lightning as pl
 
-SIGNALS = ("SIGINT", "SIGTERM")  # Ctrl-C; SLURM's warning before it kills a job
-
 
 class InterruptAtStep(pl.Callback):
     """Send this process a real signal (SIGINT, as Ctrl-C would, or SIGTERM, as SLURM does)
