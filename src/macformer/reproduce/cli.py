@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from .groups import group_sizes
+from .slurm_options import add_slurm_arguments
 from .sweep import PROFILES, row
 
 
@@ -65,8 +66,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
                         help="with --launcher slurm from a node without the cluster's GPU: cost the "
                              "plan from the measurements cached for DEVICE (e.g. nvidia-h200, as named "
                              "in RESULTS/calibration/) instead of measuring here")
-    parser.add_argument("--slurm-partition", default=None)
-    parser.add_argument("--slurm-account", default=None)
+    add_slurm_arguments(parser)
     parser.add_argument("--pack-minutes", type=float, default=60.0,
                         help="with --launcher: runs shorter than this share one array task, up to "
                              "this long in all (default: 60)")
