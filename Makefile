@@ -70,11 +70,13 @@ LISTOPS_VAL ?= 2000
 LISTOPS_TEST ?= 2000
 PATHFINDER_COUNT ?= 200000
 DATA_ARGS ?=
+# What a profile's data needs (set by reproduce-lra, e.g. --offline for smoke); DATA_ARGS adds to it.
+PROFILE_DATA_ARGS ?=
 
 data: install
 	$(PY) -m macformer.data.prepare --data-dir $(DATA_DIR) --seed $(DATA_SEED) \
 		--listops-train $(LISTOPS_TRAIN) --listops-val $(LISTOPS_VAL) --listops-test $(LISTOPS_TEST) \
-		--pathfinder-count $(PATHFINDER_COUNT) $(DATA_ARGS)
+		--pathfinder-count $(PATHFINDER_COUNT) $(PROFILE_DATA_ARGS) $(DATA_ARGS)
 
 # The aggregator: every results/runs/**/summary.json -> one folder per profile,
 # results/<profile>/{accuracy,efficiency,published}.{md,csv}, accuracy.png, efficiency.png
@@ -92,14 +94,24 @@ report: install
 # Everything from a fresh clone: install, data (at the profile's generated sizes), the
 # sweep (resumes when re-run), the report. PROFILE=auto: paper with a CUDA GPU, else cpu;
 # PROFILE=smoke is a ~3-minute wiring check. REPRODUCE_ARGS, e.g. "--tasks listops"
-# or "-- logger=wandb" (Hydra overrides for every run).
+# or "logger=wandb" (Hydra overrides for every run). DATA_ARGS adds to the profile's own.
 .PHONY: reproduce-lra
 PROFILE ?= auto
 REPRODUCE_ARGS ?=
+PROFILES := auto $(sort $(basename $(notdir $(wildcard conf/profile/*.yaml))))
+
+# An unknown PROFILE stops make at once, before install or data (not a full-size `make data`).
+ifneq ($(filter reproduce-lra plan,$(MAKECMDGOALS)),)
+ifeq ($(filter $(PROFILE),$(PROFILES)),)
+$(error PROFILE=$(PROFILE) is not a profile; choose from $(PROFILES))
+endif
+endif
 
 reproduce-lra: install
-	@echo "reproduce-lra: PROFILE=$(PROFILE) resolves to $$($(PY) -m macformer.reproduce --profile $(PROFILE) --print-profile)"
-	eval $(MAKE) --no-print-directory data $$($(PY) -m macformer.reproduce --profile $(PROFILE) --print-data-vars)
+	@profile=$$($(PY) -m macformer.reproduce --profile $(PROFILE) --print-profile) || exit 2; \
+		echo "reproduce-lra: PROFILE=$(PROFILE) resolves to $$profile"
+	@vars=$$($(PY) -m macformer.reproduce --profile $(PROFILE) --print-data-vars) || exit 2; \
+		eval $(MAKE) --no-print-directory data $$vars
 	$(PY) -m macformer.reproduce --profile $(PROFILE) --data-dir $(DATA_DIR) \
 		--results-dir $(REPORT_DIR) $(REPRODUCE_ARGS)
 

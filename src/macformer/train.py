@@ -25,25 +25,12 @@ from macformer.allocator import keep_freed_memory
 from macformer.attention.rmf.paths import paths_taken
 from macformer.checks import ConfigError, check_config, check_logger_login
 from macformer.config import CONFIG_DIR, compose_run, output_dir
-from macformer.lifecycle.lock import RunLock
+from macformer.lifecycle.lock import LOCKED_EXIT, RunLocked
+from macformer.lifecycle.os_error import describe_os_error
 from macformer.lifecycle.outcome import RunError, RunInterrupted, SignalRecorder, describe_failure
-from macformer.lifecycle.provenance import RunLog, write_configs
-from macformer.lifecycle.record import (
-    COMPLETED,
-    INTERRUPTED,
-    STOPPED,
-    new_record,
-    percent,
-    run_facts,
-    write_summary,
-)
-from macformer.lifecycle.resume import (
-    config_hash,
-    hashed_settings,
-    plan_run,
-    resolved_settings,
-    write_identity,
-)
+from macformer.lifecycle.record import COMPLETED, INTERRUPTED, STOPPED, new_record, run_facts
+from macformer.lifecycle.resume import config_hash, resolved_settings
+from macformer.lifecycle.session import close_run, start_run
 from macformer.training import wandb_run
 
 log = logging.getLogger("macformer.train")
@@ -90,8 +77,10 @@ def _trainer_settings(cfg: DictConfig) -> DictConfig:
 
 
 def _is_launched_worker() -> bool:
-    """True in the extra processes Lightning's DDP launcher starts (rank > 0)."""
-    return int(os.environ.get("LOCAL_RANK", "0")) > 0 or int(os.environ.get("NODE_RANK", "0")) > 0
+    """True in the extra processes Lightning's DDP launcher starts (rank > 0), and in the
+    tasks after the first of a SLURM job with a task per device (srun starts those)."""
+    slurm_rank = int(os.environ.get("SLURM_PROCID", "0")) if int(os.environ.get("SLURM_NTASKS", "1")) > 1 else 0
+    return int(os.environ.get("LOCAL_RANK", "0")) > 0 or int(os.environ.get("NODE_RANK", "0")) > 0 or slurm_rank > 0
 
 
 def train(cfg: DictConfig, overrides: list[str] | tuple[str, ...] = ()) -> dict:
@@ -107,22 +96,11 @@ def train(cfg: DictConfig, overrides: list[str] | tuple[str, ...] = ()) -> dict:
     if worker:
         last = run_dir / "checkpoints" / "last.ckpt"
         checkpoint = last if (cfg.run.resume and not cfg.run.force and last.exists()) else None
-    else:
-        lock = RunLock(run_dir).acquire()  # one process per run folder
-        try:
-            plan = plan_run(run_dir, cfg_hash, resume=cfg.run.resume, force=cfg.run.force)
-        except BaseException:
-            lock.release()
-            raise
-        if plan.message:
-            (log.warning if plan.set_aside else log.info)(plan.message)
-        if plan.action == "skip":  # nothing of the completed run is touched
-            lock.release()
+    else:  # skip (writing nothing), or hold the folder's lock: lifecycle/session.py
+        plan, lock, run_log = start_run(cfg, run_dir, cfg_hash, overrides)
+        if plan.action == "skip":
             return plan.previous
         checkpoint = plan.checkpoint
-        write_identity(run_dir, cfg_hash, hashed_settings(cfg))
-        write_configs(run_dir, cfg, overrides)
-        run_log = RunLog(run_dir)
 
     summary = new_record(run_facts(cfg), config_hash=cfg_hash, git_commit=_git_commit(), start_time=start,
                          run_dir=str(run_dir), resumed_from=str(checkpoint) if checkpoint else None)
@@ -131,24 +109,17 @@ def train(cfg: DictConfig, overrides: list[str] | tuple[str, ...] = ()) -> dict:
         with signals:
             _fit_and_test(cfg, checkpoint, summary)  # sets status: completed or stopped
     except BaseException as error:  # noqa: B036  (Ctrl-C, SIGTERM and failures all leave a summary)
-        summary.update(describe_failure(error, signals.received, summary["steps"]))
+        summary.update(describe_failure(error, signals.received, summary["steps"], run_dir))
         if summary["status"] == INTERRUPTED:
             raise RunInterrupted(summary["error"], summary["stop_reason"]) from error
         raise
     finally:
         summary["end_time"] = _now()
-        wandb_run.finish(summary)
-        if not worker:
-            path = write_summary(run_dir, summary)
-            log.info(f"{summary['status']}: {path}")
-            if summary["status"] == COMPLETED and summary["test_accuracy"] is not None:
-                log.info(f"test accuracy {percent(summary['test_accuracy'])} (best validation "
-                         f"{percent(summary['val_accuracy'])} at step {summary['best_step']}; "
-                         f"chance {percent(summary['chance_accuracy'])})")
-            if summary["status"] in (STOPPED, INTERRUPTED):  # the command line's last word
-                print(f"{summary['status']}: {summary['error']}", file=sys.stderr, flush=True)
-            run_log.close()
-            lock.release()
+        try:
+            wandb_run.finish(summary)
+        finally:
+            if not worker:
+                close_run(run_dir, summary, run_log, lock)  # summary.json, then the log and lock let go
     return summary
 
 
@@ -160,6 +131,7 @@ def _fit_and_test(cfg: DictConfig, checkpoint: Path | None, summary: dict):
     from macformer.training.callbacks.interrupt_at_step import InterruptAtStep
     from macformer.training.callbacks.save_on_stop import SaveOnStop
     from macformer.training.callbacks.training_health import TrainingHealth
+    from macformer.training.checkpoint_io import RunFolderCheckpointIO
     from macformer.training.resumable_loader import ResumableDataModule
     from macformer.training.stop_reason import MAX_TIME, SHOULD_STOP, stop_reason
 
@@ -187,7 +159,8 @@ def _fit_and_test(cfg: DictConfig, checkpoint: Path | None, summary: dict):
     max_time = settings.pop("max_time", None)
     if max_time is not None:  # per attempt (see training/stop_reason.py)
         callbacks.append(AttemptTimer(duration=max_time, interval="step"))
-    trainer = instantiate(settings, callbacks=callbacks, logger=loggers or False)
+    trainer = instantiate(settings, callbacks=callbacks, logger=loggers or False,
+                          plugins=[RunFolderCheckpointIO()])  # checkpoints never through TMPDIR or a link
     summary["device"] = _device(cfg, trainer.world_size)
     for logger in loggers:
         if wandb_run.is_wandb(logger):
@@ -233,10 +206,11 @@ def build_model(cfg: DictConfig, data):
 def _generate_missing_data(cfg: DictConfig) -> str | None:
     """ListOps / Pathfinder / Path-X at the profile's sizes (`generate.*`) when missing."""
     from macformer.data.generate import GENERABLE, ensure_generated
+    from macformer.data.random_inputs import TARGET as RANDOM_INPUTS
 
     task = cfg.task.name
-    if task not in GENERABLE:
-        return None  # the data module reports missing files itself (naming `make data`)
+    if task not in GENERABLE or cfg.data.get("_target_") == RANDOM_INPUTS:
+        return None  # the data module reports missing files itself (random inputs need none)
     sizes = dict(cfg.generate.listops if task == "listops" else cfg.generate.pathfinder)
     return ensure_generated(task, cfg.paths.data_dir, {k: int(v) for k, v in sizes.items()},
                             int(cfg.generate.seed), cfg.data.dataset)
@@ -287,12 +261,13 @@ def hydra_main(cfg: DictConfig) -> float | None:
 
     try:
         summary = train(cfg, list(HydraConfig.get().overrides.task))
-    except (ConfigError, RunError, DataError) as error:  # each names its file and what to do
+    except (ConfigError, RunError, DataError, OSError) as error:  # each names its file and what to do
+        message = describe_os_error(error, output_dir(cfg)) if isinstance(error, OSError) else str(error)
         if HydraConfig.get().mode == RunMode.MULTIRUN:
-            log.error(str(error))
+            log.error(message)
             raise  # the launcher records this job's failure and runs the others
-        print(f"error: {error}", file=sys.stderr, flush=True)  # one line, no traceback
-        raise SystemExit(1) from None
+        print(f"error: {message}", file=sys.stderr, flush=True)  # one line, no traceback
+        raise SystemExit(LOCKED_EXIT if isinstance(error, RunLocked) else 1) from None
     return summary.get("val_accuracy")
 
 

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 from macformer.attention import attention_options, attentions
 from macformer.checks import ConfigError, check_config
@@ -22,9 +23,12 @@ ROOT = Path(__file__).resolve().parents[2]
 BASE = ("profile=smoke", "logger=none")
 
 
-def check(*overrides, results="unused-results"):
+CUDA = torch.cuda.is_available()
+
+
+def check(*overrides, results="unused-results", on_this_machine=True):
     args = [*BASE, f"paths.results_dir={results}", *overrides]
-    check_config(compose_run(args), args)
+    check_config(compose_run(args), args, on_this_machine=on_this_machine)
 
 
 @pytest.mark.parametrize("profile, attention, protocol", itertools.product(
@@ -39,7 +43,77 @@ def test_every_shipped_combination_passes(profile, attention, protocol):
     ["+trainer.max_time=00:00:30:00"], ["+attention.options.seed=3"], ["run.tag=lr_1e-3"],
 ])
 def test_shipped_groups_and_documented_options_pass(overrides):
-    check(*overrides)
+    # trainer=gpu needs a GPU where the run runs: off this machine on a CPU-only one
+    check(*overrides, on_this_machine=CUDA or overrides != ["trainer=gpu"])
+
+
+# Kernel and option pairs that cannot work: the Maclaurin series of inverse, log and sqrt
+# converges only for |q·k| < 1, which q·k without ppSBN leaves at the first batch.
+@pytest.mark.parametrize("attention, kernel", itertools.product(("rmfa", "kernelized"), ("inverse", "log", "sqrt")))
+def test_a_finite_radius_kernel_without_ppsbn_is_refused(attention, kernel):
+    with pytest.raises(ConfigError) as caught:
+        check(f"attention={attention}", f"kernel={kernel}", "attention.options.ppsbn=false")
+    assert str(caught.value) == (
+        f"kernel={kernel} conflicts with attention.options.ppsbn=false: the Maclaurin series of {kernel} "
+        f"converges only for |q·k| < 1 (its radius of convergence), and without ppSBN q·k has no bound, "
+        f"so attention={attention} refuses the first batch; set attention.options.ppsbn=true, or use a "
+        f"kernel of infinite radius: kernel=exp|trigh")
+
+
+@pytest.mark.parametrize("attention, kernel", itertools.product(("rmfa", "kernelized"), ("exp", "trigh")))
+def test_an_infinite_radius_kernel_runs_without_ppsbn(attention, kernel):
+    check(f"attention={attention}", f"kernel={kernel}", "attention.options.ppsbn=false")
+
+
+def test_the_refused_pair_fails_in_the_model_too():
+    """The check says what the attention itself would do at its first forward pass."""
+    from macformer.attention import build_attention
+
+    torch.manual_seed(0)
+    q, k, v = (torch.randn(2, 2, 64, 16) for _ in range(3))
+    with pytest.raises(ValueError, match="radius of convergence"):
+        build_attention("rmfa", head_dim=16, num_heads=2, kernel="log", ppsbn=False)(q, k, v)
+
+
+@pytest.mark.skipif(CUDA, reason="needs a machine without CUDA")
+@pytest.mark.parametrize("overrides, message", [
+    (["attention=rmfa", "attention.options.path=triton"],
+     "attention.options.path=triton cannot run: the Triton kernels need a CUDA GPU (or TRITON_INTERPRET=1 "
+     "on a CPU), and this machine has none; use attention.options.path=auto (triton where it can run) or "
+     "reference"),
+    (["trainer=gpu"], "trainer.accelerator=gpu needs a CUDA GPU and this machine has none "
+                      "(torch.cuda.is_available() is False); use trainer=cpu or trainer.accelerator=auto"),
+])
+def test_a_gpu_setting_on_a_machine_without_one(overrides, message, monkeypatch):
+    monkeypatch.delenv("TRITON_INTERPRET", raising=False)  # the attention tests' interpreter would run it
+    with pytest.raises(ConfigError) as caught:
+        check(*overrides)
+    assert str(caught.value) == message
+    check(*overrides, on_this_machine=False)  # a cluster node checks it itself
+
+
+def test_triton_needs_a_head_dimension_its_kernels_tile(monkeypatch):
+    monkeypatch.setenv("TRITON_INTERPRET", "1")  # the device is no obstacle: the head dimension is
+    with pytest.raises(ConfigError, match=r"power of two in 16\.\.128, got model.encoder.head_dim=8"):
+        check("attention=rmfa", "attention.options.path=triton")
+    check("attention=rmfa", "attention.options.path=triton", "model.encoder.head_dim=16")
+
+
+@pytest.mark.parametrize("key", ["paths.results_dir", "paths.data_dir"])
+def test_a_folder_name_over_name_max_is_one_line(tmp_path, key):
+    long = "x" * (os.pathconf(tmp_path, "PC_NAME_MAX") + 1)
+    args = [*BASE, f"{key}={tmp_path / long / 'more'}"]
+    with pytest.raises(ConfigError) as caught:
+        check_config(compose_run(args), args)
+    assert str(caught.value) == (f"{key} has a folder name of {len(long)} bytes ({'x' * 24}…), over the file "
+                                 f"system's limit of {len(long) - 1} (NAME_MAX at {tmp_path}); shorten it")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_run_folder_over_name_max_is_one_line(tmp_path):
+    args = [*BASE, f"paths.results_dir={tmp_path}", f"hydra.run.dir={tmp_path / ('r' * 300)}"]
+    with pytest.raises(ConfigError, match=r"^the run folder \(hydra.run.dir\) has a folder name of 300 bytes"):
+        check_config(compose_run(args), args)
 
 
 # The probes that used to run silently, escape the run folder or end in a traceback.

@@ -40,7 +40,7 @@ def generate_listops(data_dir: Path) -> Path:
     from macformer.data.generate import ensure_generated
 
     cfg = compose_cfg(overrides(data_dir, data_dir / "unused"))
-    ensure_generated("listops", data_dir, dict(cfg.generate.listops), cfg.generate.seed)
+    ensure_generated("listops", data_dir, dict(cfg.generate.listops), cfg.generate.seed, cfg.data.dataset)
     return data_dir
 
 

@@ -35,7 +35,7 @@ def _header_only(path: Path) -> Path:
 
 def test_empty_validation_split_fails_before_training(tmp_path):
     data = generate_listops(tmp_path / "data")
-    val = _header_only(data / "lra_release" / "listops-1000" / "basic_val.tsv")
+    val = _header_only(data / "generated" / "listops-smoke" / "basic_val.tsv")  # the smoke profile's set
     done = run_cli(data, tmp_path / "results")
     assert done.returncode == 1, done.stdout[-2000:] + done.stderr[-2000:]
     line = last_line(done.stderr)  # one line naming the split and its file, and what to do
@@ -48,7 +48,7 @@ def test_empty_validation_split_fails_before_training(tmp_path):
 
 def test_empty_test_split_fails_before_training_in_process(tmp_path):
     data = generate_listops(tmp_path / "data")
-    test = _header_only(data / "lra_release" / "listops-1000" / "basic_test.tsv")
+    test = _header_only(data / "generated" / "listops-smoke" / "basic_test.tsv")
     with pytest.raises((EmptySplitError, DataError), match=rf"{re.escape(str(test))}.*test split|test split.*{re.escape(str(test))}"):
         train_here(data, tmp_path / "results")
     assert summary_of(tmp_path / "results")["steps"] == 0

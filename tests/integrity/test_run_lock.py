@@ -1,5 +1,5 @@
-"""Two runs of one configuration at once: the second refuses, naming the first; a lock left
-by a killed run is taken over."""
+"""Two runs of one configuration at once: the second refuses, naming the first (the command
+line: one line, exit 75, nothing written); a lock left by a killed run is taken over."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import signal
 import socket
 
 import pytest
-from integrity_helpers import LONG, run_dir, start_cli, train_here, wait_for
+from integrity_helpers import LONG, last_line, run_cli, run_dir, start_cli, train_here, wait_for
 
-from macformer.lifecycle.lock import LOCK_NAME, RunLocked
+from macformer.lifecycle.lock import LOCK_NAME, LOCKED_EXIT, RunLock, RunLocked
 
 
 def test_second_run_refuses_then_takes_over_a_stale_lock(listops_data, tmp_path, caplog):
@@ -37,3 +37,21 @@ def test_second_run_refuses_then_takes_over_a_stale_lock(listops_data, tmp_path,
     assert summary["status"] == "completed"
     assert f"taking over the stale lock {lock} (pid {first.pid}" in caplog.text
     assert not lock.exists()  # released at the end
+
+
+@pytest.mark.slow
+def test_the_command_line_that_loses_the_lock_exits_75_and_writes_nothing(listops_data, tmp_path):
+    folder = run_dir(tmp_path)
+    folder.mkdir(parents=True)
+    lock = RunLock(folder).acquire()  # held by this (live) process
+    try:
+        before = {path: path.stat().st_mtime_ns for path in folder.rglob("*")}
+        done = run_cli(listops_data, tmp_path)
+        after = {path: path.stat().st_mtime_ns for path in folder.rglob("*")}
+    finally:
+        lock.release()
+    assert done.returncode == LOCKED_EXIT, done.stderr[-2000:]
+    assert last_line(done.stderr).startswith(f"error: {folder} is in use by another run of this "
+                                             f"configuration (pid {os.getpid()} on {socket.gethostname()}")
+    assert "Traceback" not in done.stdout + done.stderr
+    assert after == before  # nothing written into the held folder

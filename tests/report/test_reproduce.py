@@ -7,6 +7,7 @@ import csv
 import json
 import subprocess
 import sys
+from dataclasses import replace
 
 import pytest
 
@@ -22,13 +23,14 @@ LABELS = ["softmax", "rfa (non-causal)", "kernelized-exp (causal)", "rmfa-exp (c
           "rmfa-exp (non-causal)", "rmfa-exp-noppsbn (causal)"]
 
 
-def reproduce(tmp_path, *args):
+def reproduce(tmp_path, *args, rc: int = 0):
+    """The driver's stdout (its stderr when it is expected to refuse: rc 2)."""
     command = [sys.executable, "-m", "macformer.reproduce", "--profile", "smoke",
                "--data-dir", str(tmp_path / "data"), "--results-dir", str(tmp_path / "results"),
                "--tasks", "listops", "text", "--calibration-steps", "0", *args]
     done = subprocess.run(command, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout
+    assert done.returncode == rc, done.stdout + done.stderr
+    return done.stdout if rc == 0 else done.stderr
 
 
 @pytest.mark.slow
@@ -65,18 +67,28 @@ def test_smoke_end_to_end_then_resume(tmp_path):
     assert "| softmax | Transformer | LRA paper (JAX) |" in (
         results / "published.md").read_text()
 
-    # The same command again: everything is skipped, nothing trains.
+    # The same command again: everything is skipped, nothing trains. A sweep narrowed by
+    # --tasks is not the profile's whole plan: its report goes beside the first one.
+    before = (results / "accuracy.md").read_text()
     again = reproduce(tmp_path)
     assert again.count("completed before") == n and ": running" not in again
+    assert f"its report went to {results.parent / 'partial' / 'smoke'}/" in again
+    assert (results / "accuracy.md").read_text() == before
+    assert (results.parent / "partial" / "smoke" / "accuracy.md").stat().st_size > 0
 
-    # A run of other settings (an older profile, say) is not taken for this one: re-run.
-    path = results.parent / "runs" / "smoke" / "listops" / "softmax" / "seed0" / "summary.json"
-    stale = json.loads(path.read_text())
-    path.write_text(json.dumps({**stale, "config_hash": "0" * 16}))
-    third = reproduce(tmp_path)
+    # A completed run of other settings (an older profile, say) is never deleted unasked:
+    # refused in one line, nothing run; --force replaces it and says so.
+    run_dir = results.parent / "runs" / "smoke" / "listops" / "softmax" / "seed0"
+    stale = json.loads((run_dir / "summary.json").read_text())
+    (run_dir / "summary.json").write_text(json.dumps({**stale, "config_hash": "0" * 16}))
+    refused = reproduce(tmp_path, rc=2)
+    assert refused.count("\n") == 1 and str(run_dir) in refused and "--force" in refused
+    assert (run_dir / "checkpoints" / "best.ckpt").exists()
+    third = reproduce(tmp_path, "--force")
+    assert "--force: replacing listops softmax seed0: its completed run of other settings" in third
     assert third.count("completed before") == n - 1 and "starting it afresh" in third
     assert "[0/1] elapsed" in third and "[1/1]" in third  # one run to train
-    assert json.loads(path.read_text())["config_hash"] == stale["config_hash"]
+    assert json.loads((run_dir / "summary.json").read_text())["config_hash"] == stale["config_hash"]
 
 
 def test_smoke_profile_runs_each_kind_of_row():
@@ -84,11 +96,12 @@ def test_smoke_profile_runs_each_kind_of_row():
 
 
 def test_a_run_that_dies_is_reported_failed_and_the_sweep_goes_on(tmp_path):
-    sweep = Sweep("smoke", ("listops",), (Row("rmfa-bad", ("attention=rmfa",
-                                                          "attention.options.num_features=-1")),),
+    sweep = Sweep("smoke", ("listops",), (Row("rmfa-bad", ("attention=rmfa",)),),
                   seeds=(0,), isolation="subprocess", run_timeout_s=300, why="test")
     [job] = plan(sweep, (f"paths.data_dir={tmp_path / 'data'}",
                          f"paths.results_dir={tmp_path / 'results'}"))
+    # A setting the run itself refuses (the driver's plan would refuse it before the sweep).
+    job = replace(job, overrides=(*job.overrides, "attention.options.num_features=-1"))
     summary, seconds = run_job(job, "subprocess", 300)
     assert summary["status"] == "failed" and seconds > 0
     assert "num_features" in summary["error"]  # the config check's message, from the log
@@ -102,8 +115,8 @@ def test_profiles_and_rows():
     assert profile in ("cpu", "paper") and ("GPU" in why)
     # The paper profile's default is the paper's comparison; the rest are groups to add.
     names = [r.name for s in sweeps_of("paper", ("core", "ablations", "pathx")) for r in s.rows]
-    assert names[:2] == ["softmax", "rfa"] and len(set(names)) == 19
-    assert "rmfa-sqrt-noppsbn-causal" in names and "kernelized-trigh-causal" in names
+    assert names[:2] == ["softmax", "rfa"] and len(set(names)) == 16
+    assert "rmfa-trigh-noppsbn-causal" in names and "kernelized-trigh-causal" in names
     assert "rmfa-exp-noncausal" in names and "kernelized-exp-noncausal" in names
     assert sweeps_of("paper", ("pathx",))[0].tasks == ("pathx",)
 

@@ -4,10 +4,12 @@ its step and the time it has left (from the run's progress.json), not only its l
 from __future__ import annotations
 
 import json
+import os
+import time
 
 import pytest
 
-from macformer.reproduce.progress import RunWatch, run_progress
+from macformer.reproduce.progress import Progress, RunWatch, run_progress
 from macformer.reproduce.runner import run_job
 from macformer.reproduce.sweep import Row, Sweep, plan
 
@@ -30,3 +32,22 @@ def test_progress_line_from_the_file(tmp_path):
     (tmp_path / "progress.json").write_text(json.dumps(
         {"step": 1200, "max_steps": 10000, "steps_per_second": 2.5, "eta_seconds": 3520.0}))
     assert run_progress(tmp_path) == (1200, "step 1200/10000 (12%), 2.50 steps/s, run ETA 58:40")
+
+
+def test_time_left_follows_a_running_runs_own_progress(tmp_path):
+    progress = Progress(["listops", "listops"], {"listops": 600.0}, slots=1)
+    run = tmp_path / "run"
+    run.mkdir()
+    progress.begin("listops", run)
+    assert progress.remaining() == pytest.approx(1200, abs=1)  # no progress yet: the plan's
+    for eta, left in ((300.0, 900.0), (60.0, 660.0)):  # the run's own ETA moves: so does the total
+        (run / "progress.json").write_text(json.dumps({"step": 10, "max_steps": 20, "eta_seconds": eta}))
+        assert progress.remaining() == pytest.approx(left)
+    progress.finish("listops", 700.0, run)
+    assert progress.remaining() == 700.0  # the queued run, at the measured time
+    stale = tmp_path / "stale"
+    stale.mkdir()
+    (stale / "progress.json").write_text(json.dumps({"step": 1, "max_steps": 2, "eta_seconds": 1.0}))
+    os.utime(stale / "progress.json", (time.time() - 60, time.time() - 60))
+    progress.begin("listops", stale)  # an earlier attempt's file is not this run's progress
+    assert progress.remaining() == pytest.approx(700.0, abs=1)

@@ -62,7 +62,8 @@ def test_launcher_local_array_killed_run_requeues_and_resumes(reference, tmp_pat
     out, _ = driver.communicate(timeout=300)
     assert driver.returncode == 0, out
     assert "calibrating" not in out  # the cache copied from the reference holds both shapes
-    assert "array of 2 task(s), 30 min each (2 runs)" in out and out.count(": FINISHED") == 2
+    assert "array of 2 task(s), 30 min each (2 runs)" in out and out.count("): ENDED") == 2
+    assert "2 of 2 run(s) completed" in out
     assert summaries(tmp_path / "results")["rmfa-exp-causal"]["status"] == "completed"
     assert_resumed_bit_for_bit(run_dir, reference / "results" / "runs" / "smoke" / "listops" / "softmax" / "seed0")
     log = "".join(p.read_text() for p in (tmp_path / "results" / "submitit").rglob("*_log.err"))

@@ -88,3 +88,33 @@ def test_wandb_offline_logs_one_run(lra_data, tmp_path):
     # The curves, and the attention diagnostics under their own panel section (diag/).
     assert {"val/accuracy", "val/loss", "test/accuracy", "train/loss"} <= logged.history_keys
     assert any(key.startswith("diag/") for key in logged.history_keys)
+
+
+@pytest.mark.slow
+def test_wandb_online_without_a_server_logs_offline_in_seconds(tmp_path):
+    """WANDB_MODE=online and no W&B server (a closed loopback port stands for no network,
+    so nothing leaves this machine): one warning, the run completes offline, in seconds
+    (wandb's own retries gave up after about 110 s and failed the run)."""
+    import socket
+    import time
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    results = tmp_path / "results"
+    started = time.monotonic()
+    proc = run_cli("profile=smoke", "logger=wandb", f"paths.results_dir={results}",
+                   f"paths.data_dir={tmp_path / 'data'}", "task=listops", "attention=softmax",
+                   env={"WANDB_MODE": "online", "WANDB_BASE_URL": url, "WANDB_API_KEY": "x" * 40,
+                        "WANDB_SILENT": "true"}, timeout=300)
+    elapsed = time.monotonic() - started
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "Traceback" not in proc.stderr
+    run_dir = results / "runs" / "smoke" / "listops" / "softmax" / "seed0"
+    console = proc.stdout + proc.stderr  # the run's log goes to stdout, as configured
+    warnings = [line for line in console.splitlines() if "cannot be reached" in line]
+    assert len(warnings) == 1 and url in warnings[0] and f"wandb sync {run_dir}/wandb/offline-run-*" in warnings[0]
+    assert json.loads((run_dir / SUMMARY_NAME).read_text())["status"] == "completed"
+    (folder,) = list((run_dir / "wandb").glob("offline-run-*"))
+    assert read_offline_run(folder).run.display_name == "listops-softmax-seed0"
+    assert elapsed < 90, elapsed  # a whole smoke run, far below wandb's 110 s of retries

@@ -138,8 +138,10 @@ def test_slurm_launcher_config_composes():
     with initialize_config_dir(str(CONF), version_base="1.3"):
         cfg = compose("train", overrides=["hydra/launcher=slurm", "hydra.launcher.partition=gpu"],
                       return_hydra_config=True)
-    assert cfg.hydra.launcher._target_.endswith("submitit_launcher.SlurmLauncher")
-    assert cfg.hydra.launcher.partition == "gpu" and cfg.hydra.launcher.gpus_per_node == 1
+    assert cfg.hydra.launcher._target_ == "hydra_plugins.macformer_slurm.MacformerSlurmLauncher"
+    # GPUs follow the trainer when the launcher is started (null here); a task per device.
+    assert cfg.hydra.launcher.partition == "gpu" and cfg.hydra.launcher.gpus_per_node is None
+    assert cfg.hydra.launcher.tasks_per_node == cfg.trainer.devices == 1
     assert cfg.hydra.sweeper._target_ == "hydra_plugins.macformer_sweeper.DedupSweeper"
 
 

@@ -5,7 +5,12 @@ options such as `task=foo`, listing the available ones).
 - rules.py: what a value may be (integers, numbers in a range, choices, safe names);
 - settings.py: the rule of every setting, by dotted key;
 - attention.py: the options of every attention;
+- kernel_scaling.py: a kernel of finite radius needs ppSBN;
+- device.py: a GPU or Triton setting needs that hardware where the run runs;
+- path_names.py: folder names within the file system's NAME_MAX / PATH_MAX;
 - config.py: check_config, those rules and the settings that must agree;
+- command_line.py: macformer-train's command line (Hydra's own errors as one line too);
+- arguments.py: one-line argparse errors of macformer-report and macformer-data;
 - logger_login.py: a W&B logger needs a login.
 """
 

@@ -12,7 +12,10 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from .attention import attention_problem
+from .device import check_device
 from .errors import ConfigError
+from .kernel_scaling import check_kernel_scaling
+from .path_names import check_path_names
 from .rules import OneOf, is_number, problem
 from .settings import DERIVED, FIXED_GROUPS, setting_rules
 
@@ -28,8 +31,10 @@ def value(cfg: DictConfig, key: str):
     return OmegaConf.to_container(found, resolve=True) if OmegaConf.is_config(found) else found
 
 
-def check_config(cfg: DictConfig, overrides: Sequence[str] = ()) -> None:
-    """Raise ConfigError for the first bad setting. `overrides`: the command line's key=value list."""
+def check_config(cfg: DictConfig, overrides: Sequence[str] = (), *, on_this_machine: bool = True) -> None:
+    """Raise ConfigError for the first bad setting. `overrides`: the command line's key=value list.
+    `on_this_machine=False` for a run that will run elsewhere (a cluster node): the settings
+    that need this machine's hardware (a GPU, Triton: device.py) are left to the run itself."""
     _check_known_keys(cfg)
     for key, rule in setting_rules().items():
         found = value(cfg, key)
@@ -39,6 +44,13 @@ def check_config(cfg: DictConfig, overrides: Sequence[str] = ()) -> None:
     _check_schedule(cfg)
     _check_data(cfg)
     _check_trainer(cfg)
+    _check_paths(cfg)
+    if on_this_machine:
+        options = value(cfg, "attention.options")
+        head_dim = value(cfg, "model.encoder.head_dim")
+        check_device(str(cfg.trainer.accelerator), str(cfg.attention.name),
+                     options if isinstance(options, dict) else {},
+                     head_dim if isinstance(head_dim, int) else None)
 
 
 def _check_known_keys(cfg: DictConfig) -> None:
@@ -78,12 +90,26 @@ def _check_attention(cfg: DictConfig, overrides: Sequence[str]) -> None:
     composed = set(OmegaConf.load(_attention_file(name)).get("options") or {}) if _attention_file(name) else set()
     if message := attention_problem(name, options, composed):
         raise ConfigError(message)
+    check_kernel_scaling(name, options)
     if not has_kernel(name):
         explicit = [o for o in overrides if o.split("=", 1)[0].lstrip("+~") in ("kernel", "kernel.name")]
         if explicit:
             raise ConfigError(f"{explicit[0]!r} conflicts with attention={name}: the kernel group applies "
                               f"only to attentions with a kernel: "
                               f"{', '.join(a for a in attentions() if has_kernel(a))}")
+
+
+def _check_paths(cfg: DictConfig) -> None:
+    """The folders a run makes or reads, their names within the file system's limits."""
+    paths = {key: found for key in ("paths.results_dir", "paths.data_dir")
+             if isinstance(found := value(cfg, key), str)}
+    try:  # the run's folder (Hydra's output directory), where the config knows it
+        run_dir = OmegaConf.select(cfg, "paths.output_dir")
+    except (OmegaConfBaseException, ValueError):
+        run_dir = None
+    if isinstance(run_dir, str):
+        paths["the run folder (hydra.run.dir)"] = run_dir
+    check_path_names(paths)
 
 
 def _attention_file(name: str):

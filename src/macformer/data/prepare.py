@@ -14,9 +14,10 @@ and the exit status is 0 (an offline machine still gets what it can).
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
+
+from macformer.checks.arguments import POSITIVE, SEED, OneLineParser
 
 from .download import ArchiveError, DownloadError, download, safe_extract
 from .generate import generate, why_generate
@@ -123,15 +124,15 @@ def prepare(args) -> int:
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="macformer-data", description=__doc__.split("\n\n")[0])
+    parser = OneLineParser(prog="macformer-data", description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", default="data")
     parser.add_argument("--only", nargs="+", choices=TASKS, help="tasks to prepare (default: all)")
-    parser.add_argument("--listops-train", type=int, default=96000)
-    parser.add_argument("--listops-val", type=int, default=2000)
-    parser.add_argument("--listops-test", type=int, default=2000)
-    parser.add_argument("--pathfinder-count", type=int, default=200000)
-    parser.add_argument("--seed", type=int, default=0, help="seed of the generated sets")
-    parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--listops-train", type=POSITIVE, default=96000)
+    parser.add_argument("--listops-val", type=POSITIVE, default=2000)
+    parser.add_argument("--listops-test", type=POSITIVE, default=2000)
+    parser.add_argument("--pathfinder-count", type=POSITIVE, default=200000)
+    parser.add_argument("--seed", type=SEED, default=0, help="seed of the generated sets")
+    parser.add_argument("--workers", type=POSITIVE, default=None)
     parser.add_argument("--force", action="store_true", help="regenerate generated sets (never a release)")
     parser.add_argument("--offline", action="store_true", help="no hub, no archive download")
     parser.add_argument("--datasets", nargs="+", choices=sorted(VARIANTS), default=None,
@@ -142,7 +143,14 @@ def main(argv=None):
                         help="do not download the 7.7 GB LRA archive (Retrieval, Path-X stay missing)")
     parser.add_argument("--no-process", action="store_true", help="do not build the processed caches")
     args = parser.parse_args(argv)
-    sys.exit(prepare(args))
+    try:
+        code = prepare(args)
+    except OSError as error:  # a data folder that cannot be written (a file, read-only, full)
+        where = error.filename or args.data_dir
+        print(f"macformer-data: error: cannot write {where}: {error.strerror or error}; --data-dir "
+              f"{args.data_dir} must be a writable folder with room for the data", file=sys.stderr)
+        code = 1
+    sys.exit(code)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
-"""Datasets other than LRA's own: reduced generated sets for CPU profiles, and the
-padded length a run's batches have.
+"""Datasets other than LRA's own: reduced generated sets for CPU profiles, the smoke
+profile's tiny sets, and the padded length a run's batches have.
 
 A task's data is `lra` (the release, or a set generated with LRA's law and sizes, in
 the release's layout) unless a variant is named. A variant is generated with its own
@@ -39,6 +39,14 @@ VARIANTS: dict[str, DatasetVariant] = {
         DatasetVariant("pathfinder16-cpu", "pathfinder",
                        "Pathfinder 16×16, contour length 2, no distractors",
                        seq_len=256, generator={"size": 16, "contour_length": 2, "distractors": 0}),
+        # The smoke profile's sets: LRA's own generators and options at a few dozen
+        # examples (generate.* of conf/profile/smoke.yaml), for checking the wiring only.
+        DatasetVariant("listops-smoke", "listops", "ListOps, LRA's law, a few dozen trees (smoke check)",
+                       seq_len=2048),
+        DatasetVariant("pathfinder-smoke", "pathfinder", "Pathfinder 32×32 hard, a few dozen images (smoke check)",
+                       seq_len=1024, generator={"size": 32, "difficulty": "hard"}),
+        DatasetVariant("pathx-smoke", "pathx", "Path-X 128×128 hard, a few dozen images (smoke check)",
+                       seq_len=16384, generator={"size": 128, "difficulty": "hard"}),
     )
 }
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import signal
 import threading
 
+from .os_error import describe_os_error
 from .record import FAILED, INTERRUPTED
 
 EXIT_CODES = {"SIGINT": 130, "SIGTERM": 143}
@@ -79,8 +80,9 @@ class SignalRecorder:
         self._saved = {}
 
 
-def describe_failure(error: BaseException, received: str | None, step: int) -> dict:
-    """Summary fields (status, stop_reason, error, failed_step) for a run that raised `error`."""
+def describe_failure(error: BaseException, received: str | None, step: int, folder=None) -> dict:
+    """Summary fields (status, stop_reason, error, failed_step) for a run that raised `error`
+    (`folder`: the run folder, named when an OSError names no file)."""
     # Lightning answers a KeyboardInterrupt with sys.exit(1): the SystemExit's context tells.
     ctrl_c = isinstance(error, KeyboardInterrupt) or isinstance(error.__context__, KeyboardInterrupt)
     name = received or ("SIGINT" if ctrl_c else None)
@@ -95,5 +97,8 @@ def describe_failure(error: BaseException, received: str | None, step: int) -> d
     if isinstance(error, TrainingDiverged):
         return {"status": FAILED, "stop_reason": error.reason, "failed_step": error.step,
                 "error": f"{type(error).__name__}: {error}"}
+    if isinstance(error, OSError):  # e.g. a full disk: which file, which filesystem, the room left
+        return {"status": FAILED, "stop_reason": "error", "failed_step": step,
+                "error": f"{type(error).__name__}: {describe_os_error(error, folder)}"}
     return {"status": FAILED, "stop_reason": "error", "failed_step": step,
             "error": f"{type(error).__name__}: {error}"}

@@ -37,7 +37,8 @@ SCHEMA: dict[str, str] = {
     "error": "why a run is not completed: the exception (type: message) of a failed run, or what "
              "stopped or interrupted it and at which step; else null",
     "stop_reason": "why training ended: max_steps, early_stopping, max_time, should_stop, SIGINT, "
-                   "SIGTERM, non_finite_loss, non_finite_weights, skipped_steps or error; null when "
+                   "SIGTERM, time_limit (the reproduce driver's --run-timeout), non_finite_loss, "
+                   "non_finite_weights, skipped_steps or error; null when "
                    "it never started",
     "failed_step": "optimiser step at which a failed run failed (e.g. its first non-finite loss), else null",
     "skipped_steps": "optimiser steps the 16-bit GradScaler skipped (overflowing gradients), over "

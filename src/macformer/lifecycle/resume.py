@@ -89,15 +89,26 @@ def plan_run(run_dir: Path, cfg_hash: str, resume: bool = True, force: bool = Fa
             f"{cfg_hash}). Set run.tag=NAME to keep both (another folder), or run.force=true to replace it."
         )
     if held == DONE:
-        return Plan("skip", previous=summary,
-                    message=f"{run_dir} already completed (test accuracy {percent(summary.get('test_accuracy'))}); "
-                            f"skipping it (run.force=true re-runs it)")
+        return _skip_plan(run_dir, summary)
     if last.exists() and resume:
         return _resume_plan(run_dir, last, summary)
     if last.exists():
         clear_run(run_dir)
         return Plan("start", message=f"run.resume=false: starting {run_dir} afresh")
     return Plan("start")
+
+
+def _skip_plan(run_dir: Path, summary: dict) -> Plan:
+    return Plan("skip", previous=summary,
+                message=f"{run_dir} already completed (test accuracy {percent(summary.get('test_accuracy'))}); "
+                        f"skipping it (run.force=true re-runs it)")
+
+
+def completed_plan(run_dir: Path, cfg_hash: str) -> Plan | None:
+    """The skip of a completed run of `cfg_hash`, else None. Reads only: a read-only folder
+    of completed runs can be run again (no lock is needed to find a run completed)."""
+    held, summary, _ = earlier_run(run_dir, cfg_hash)
+    return _skip_plan(Path(run_dir), summary) if held == DONE else None
 
 
 def _readable_step(path: Path) -> tuple[int | None, str]:

@@ -4,16 +4,17 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections import Counter
 from pathlib import Path
+
+from macformer.checks.arguments import OneLineParser
 
 from .build import ReportError, build_report
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="macformer-report",
         description="Aggregate every run's summary.json into accuracy, efficiency and "
                     "published-comparison tables (Markdown + CSV) and plots (PNG), one "
@@ -42,6 +43,9 @@ def main(argv: list[str] | None = None) -> int:
                               profile=args.profile)
     except ReportError as error:
         print(f"report: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:  # --out read-only, a file or full; or a runs folder that cannot be read
+        print(f"report: {_os_problem(error, args)}", file=sys.stderr)
         return 2
     frame = report.runs.frame
     frame = frame[frame["profile"].isin(report.profiles)]
@@ -72,6 +76,16 @@ def main(argv: list[str] | None = None) -> int:
                                    profile, project=args.wandb_project, group=args.wandb_group)
             print(f"report: {profile} logged to W&B ({local})")
     return 0
+
+
+def _os_problem(error: OSError, args) -> str:
+    """One line for a file error: writing under --out, or reading under --runs."""
+    path = Path(error.filename or args.out)
+    why = error.strerror or str(error)
+    if path.resolve().is_relative_to(Path(args.out).resolve()):
+        return (f"cannot write {path}: {why}; pass --out a writable folder (the runs under "
+                f"{args.runs} are only read, so a read-only runs folder can be reported elsewhere)")
+    return f"cannot read {path}: {why}; nothing written"
 
 
 if __name__ == "__main__":

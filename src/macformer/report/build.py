@@ -49,7 +49,8 @@ def build_report(runs_dir: str | Path, out_dir: str | Path, *, latex: bool = Fal
                  profile: str | None = None) -> Report:
     runs_dir, out = Path(runs_dir), Path(out_dir)
     if not runs_dir.is_dir():
-        raise ReportError(f"runs folder {runs_dir} does not exist; nothing written")
+        what = "is not a folder" if runs_dir.exists() else "does not exist"
+        raise ReportError(f"runs folder {runs_dir} {what}; nothing written")
     runs = load_runs(runs_dir)
     if not runs.found:
         raise ReportError(f"no summary.json under {runs_dir}; nothing written")

@@ -55,8 +55,11 @@ def upload_profile(runs: Runs, runs_dir: Path, folder: Path, profile: str, *,
     folder (`<folder>/wandb/...-run-*`)."""
     import wandb
 
+    from macformer.training.wandb_run import offline_unless_reachable
+
     part = runs.of_profile(profile)
     group = group or sweep_group(part, runs_dir, profile)
+    offline_unless_reachable(folder / "wandb")  # a server out of reach: offline, one warning
     run = wandb.init(project=project, dir=str(folder), name=f"report-{profile}", group=group,
                      job_type="report", tags=["report", f"profile:{profile}", f"sweep:{group}"[:64]],
                      config={"profile": profile, "runs": len(part.frame), "runs_dir": str(runs_dir)})

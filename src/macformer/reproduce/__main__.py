@@ -24,30 +24,35 @@ from macformer.lifecycle.record import (
     OTHER_SETTINGS,
     earlier_run,
     read_summary,
-    write_summary,
 )
 
 from .calibration import Cache, calibrate
 from .cli import parse
 from .cost import actual_table, cost, plan_table, record_cost, wall_seconds
+from .preflight import Refused, allow_replacing, check_device, check_selection
 from .progress import Progress, clock
-from .runner import driver_summary
+from .report_place import narrowed, partial_reason, write_report
+from .runner import driver_summary, write_record
 from .scheduler import run_on_slots
 from .slots import detect, layout, slots
-from .sweep import PROFILES, Job, choose_profile, plan_groups, sweeps_of
+from .sweep import PROFILES, Job, PlanError, choose_profile, plan_groups, sweeps_of
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse(argv)
-    profile, why = choose_profile(args.profile)
-    if args.print_profile:
-        print(profile)
-        return 0
-    if args.print_data_vars:
-        print(data_vars(profile))
-        return 0
-    groups = tuple(args.sweep.split(",")) if args.sweep else PROFILES[profile].groups
-    sweeps = sweeps_of(profile, groups)
+    args = parse(argv)  # a bad value of an option: one line, exit 2
+    try:  # the rest of what the command asks for, checked before anything is printed or run
+        profile, why = choose_profile(args.profile)
+        if args.print_profile:
+            print(profile)
+            return 0
+        if args.print_data_vars:
+            print(data_vars(profile))
+            return 0
+        sweeps = sweeps_of(profile, args.sweep or PROFILES[profile].groups)
+        check_selection(sweeps, args.tasks, args.rows)
+        check_device(args)
+    except (Refused, ValueError) as error:
+        return refuse(error)
     isolation = args.isolation or sweeps[0].isolation
     timeout_s = args.run_timeout if args.run_timeout is not None else sweeps[0].run_timeout_s
     started = time.monotonic()
@@ -60,7 +65,13 @@ def main(argv: list[str] | None = None) -> int:
     # run.sweep_id groups the runs on W&B (logger=wandb); it does not change a run's settings.
     extra = (f"paths.data_dir={args.data_dir}", f"paths.results_dir={args.results_dir}",
              f"run.sweep_id=reproduce-{profile}", *args.overrides)
-    jobs = plan_groups(sweeps, extra, args.tasks, args.rows, args.seeds)
+    try:  # every job composed and checked as macformer-train checks it; no earlier result lost unasked
+        jobs, replacing = allow_replacing(plan_groups(sweeps, extra, args.tasks, args.rows, args.seeds,
+                                                      on_this_machine=args.launcher != "slurm"), args.force)
+    except (Refused, PlanError) as error:
+        return refuse(error)
+    for line in replacing:
+        print(line, flush=True)
     missing = missing_tasks(args.data_dir, jobs)
     if args.dry_run:
         for job in jobs:
@@ -72,8 +83,23 @@ def main(argv: list[str] | None = None) -> int:
     device = detect(args.gpus, use_gpu=args.launcher is None or args.launcher == "slurm")
     if device.kind == "cuda":
         isolation = "subprocess"  # a forked driver cannot hand a run its own GPU
+    elif not (args.launcher or args.calibrated_on or args.threads):  # runs here: the cores free now
+        from .concurrency import free_cores
+
+        free, load = free_cores(device.cores)
+        print(f"reproduce: {free} of {device.cores} cores free (1-minute load average {load:.2f}): "
+              f"calibration and runs use {free} (--threads sets it)", flush=True)
+        device = replace(device, cores=free)
     present = [j for j in jobs if j.task not in missing]
-    per_slot, slowdown = measure_concurrency(args, device, isolation, present)
+    # A plan costs every task, those whose data is missing too (on random inputs of their
+    # shape); a sweep measures only what it will run.
+    planned = jobs if args.plan else present
+    try:
+        per_slot, slowdown = measure_concurrency(args, device, isolation, present)
+    except KeyboardInterrupt:
+        print("reproduce: interrupted by Ctrl-C while measuring runs side by side; nothing of it "
+              "is cached", flush=True)
+        return 130
     run_slots = slots(device, per_slot, args.threads)
     slot_layout = layout(device, per_slot, args.threads)
     # A CPU's runs are measured as they will run, side by side; a GPU's alone (what fits
@@ -86,18 +112,23 @@ def main(argv: list[str] | None = None) -> int:
         cache, per_slot = Cache(Path(args.results_dir), device.slug, "1 per GPU"), 1
     elif args.calibration_steps > 0:
         try:
-            calibrate([j for j in present if earlier_run(j.run_dir, j.config_hash)[0] != "done"], cache,
-                      calibration_slots, isolation, args.calibration_steps)
+            calibrate([j for j in planned if earlier_run(j.run_dir, j.config_hash)[0] != "done"], cache,
+                      calibration_slots, isolation, args.calibration_steps, generate=not args.plan)
         except KeyboardInterrupt:
-            print("reproduce: calibration interrupted by Ctrl-C; shapes measured so far are cached",
-                  flush=True)
+            print("reproduce: calibration interrupted by Ctrl-C; shapes measured so far are cached, "
+                  "the others are measured on the next run", flush=True)
             return 130
-    costed = cost(present, cache, device.name, slowdown)
+    costed = cost(jobs, cache, device.name, slowdown, missing)  # missing data: named, kept apart
     unit = "GPU" if device.kind == "cuda" else "CPU"
     print(f"reproduce: the plan on {device.name} ({slot_layout}):", flush=True)
     print(plan_table(costed, len(run_slots), per_slot if device.kind == "cuda" else 1, unit), flush=True)
+    if unplanned := [t for t in dict.fromkeys(t for s in sweeps for t in s.tasks) if t not in
+                     {j.task for j in jobs}]:  # every task of the sweep is named, planned or not
+        why = "not in --tasks" if args.tasks else "no row of --rows"
+        print(f"reproduce: left out of the plan ({why}): {', '.join(unplanned)}", flush=True)
     if args.plan:
         return 0
+    costed = [c for c in costed if c.missing is None]  # missing data: recorded, not run
     if args.launcher:
         from .submit import submit
 
@@ -112,24 +143,14 @@ def main(argv: list[str] | None = None) -> int:
                                        run_slots, isolation, timeout_s, args.progress_every or None,
                                        device.name, slot_layout)
     sweep_wall = time.monotonic() - sweep_start
-    report_written = []
-    results = Path(args.results_dir)
-    if not args.no_report:
-        from macformer.report import ReportError, build_report
-
-        try:  # this profile's folder only: results/<profile>/ (other profiles' stay as they are)
-            report_written = build_report(results / "runs", results, profile=profile).written
-        except ReportError as error:
-            print(f"reproduce: report: {error}", flush=True)
     table = actual_table([c.job for c in runnable], wall_estimate, sweep_wall)
     print("\nreproduce: estimated and actual hours:\n" + table, flush=True)
-    if not args.no_report:
-        from macformer import atomic
-
-        report_written.append(atomic.write_text(results / profile / "cost.md", "# Estimated and actual "
-                                                f"hours ({device.name}, {slot_layout})\n\n" + table))
+    skipped = [c for c in costed if c.skip]
+    report_written = [] if args.no_report else write_report(
+        Path(args.results_dir), profile, partial_reason(narrowed(profile, sweeps, args), outcomes, interrupted,
+                                                        skipped), table, f"{device.name}, {slot_layout}")
     failures = print_closing(outcomes, missing, time.monotonic() - started, report_written,
-                             interrupted, [c for c in costed if c.skip])
+                             interrupted, skipped)
     if interrupted:
         print(f"reproduce: interrupted by Ctrl-C after {len(outcomes)} of {len(jobs)} runs; run the "
               "same command to resume (completed runs are skipped, the interrupted one continues "
@@ -153,6 +174,12 @@ def measure_concurrency(args, device, isolation: str, jobs: list[Job]) -> tuple[
     return chosen, slowdown if device.kind == "cuda" else 1.0
 
 
+def refuse(error: Exception) -> int:
+    """A command that cannot run as given: one line on stderr, exit 2 (as argparse's errors)."""
+    print(f"macformer-reproduce: error: {error}", file=sys.stderr, flush=True)
+    return 2
+
+
 def data_vars(profile: str) -> str:
     """`make data` variables for the sizes the profile generates ListOps / Pathfinder at."""
     from macformer.config import compose_run
@@ -165,7 +192,8 @@ def data_vars(profile: str) -> str:
            f"LISTOPS_TEST={gen.listops.n_test} PATHFINDER_COUNT={gen.pathfinder.count}")
     args = (["--offline"] if profile == "smoke" else []) + (["--datasets", *reduced] if reduced else [])
     # smoke is a minute-long check: generate only, never download.
-    return out + (f' DATA_ARGS="{" ".join(args)}"' if args else "")
+    # PROFILE_DATA_ARGS: the user's DATA_ARGS add to these (make data passes both).
+    return out + (f' PROFILE_DATA_ARGS="{" ".join(args)}"' if args else "")
 
 
 def missing_tasks(data_dir: str, jobs: list[Job]) -> dict[str, str]:
@@ -207,8 +235,12 @@ def sweep_jobs(missing_jobs: list[Job], runnable, missing: dict[str, str], run_s
         summary = previous if previous and previous.get("status") == COMPLETED else None
         if summary is None:
             summary = driver_summary(job, MISSING, missing[job.task])
-            write_summary(job.run_dir, summary)
+            write_record(job, summary)
         outcomes.append((job, summary, MISSING))
+    from .held import HELD, wait_for_orphans
+
+    # Runs a killed driver left training: let them record themselves and end, then resume them.
+    wait_for_orphans([c.job.run_dir for c in runnable], lambda line: print(line, flush=True))
     estimates, to_run = {}, []
     for c in runnable:
         held, previous, earlier_hash = earlier_run(c.job.run_dir, c.job.config_hash)
@@ -218,6 +250,11 @@ def sweep_jobs(missing_jobs: list[Job], runnable, missing: dict[str, str], run_s
             continue
         job = c.job
         if held == OTHER_SETTINGS:  # the profile or code changed since: that result is of other settings
+            if not job.replaces:  # appeared after the checks (preflight.py): kept, never deleted unasked
+                print(f"reproduce: {job.name}: {job.run_dir} now holds a run of other settings; kept, "
+                      "not run", flush=True)
+                outcomes.append((job, {"status": "kept"}, "kept"))
+                continue
             print(f"reproduce: {job.name}: its earlier run used other settings (config_hash "
                   f"{earlier_hash}, now {job.config_hash}); starting it afresh", flush=True)
             job = replace(job, overrides=(*job.overrides, "run.force=true"))
@@ -228,14 +265,24 @@ def sweep_jobs(missing_jobs: list[Job], runnable, missing: dict[str, str], run_s
 
     def started(job: Job, slot) -> None:
         where = f" on {slot.name}" if len(run_slots) > 1 else ""
+        progress.begin(job.task, job.run_dir)  # the time left follows its own progress.json
         print(f"{progress.line()} {job.name}: running{where}", flush=True)
 
     def ended(job: Job, summary: dict, seconds: float) -> None:
-        progress.finish(job.task, seconds)
-        outcomes.append((job, summary, "ran"))
-        record_cost(job, estimates[job.run_dir], seconds, device, slot_layout)
-        print(f"{progress.line()} {job.name}: {summary.get('status')} ({_accuracy(summary)}) in "
-              f"{clock(seconds)}", flush=True)
+        held = summary.get("status") == HELD  # another process runs it: nothing written here
+        progress.finish(job.task, None if held else seconds, job.run_dir)
+        outcomes.append((job, summary, HELD if held else "ran"))
+        if not held:
+            try:
+                record_cost(job, estimates[job.run_dir], seconds, device, slot_layout)
+            except OSError as error:
+                print(f"reproduce: {job.name}: could not write its cost.json in {job.run_dir}: "
+                      f"{error.strerror or error}", file=sys.stderr, flush=True)
+        if held:
+            print(f"{progress.line()} {job.name}: {summary.get('error')}", flush=True)
+        else:
+            print(f"{progress.line()} {job.name}: {summary.get('status')} ({_accuracy(summary)}) in "
+                  f"{clock(seconds)}", flush=True)
 
     interrupted = run_on_slots(to_run, run_slots, isolation, timeout_s, started, ended,
                                lambda job: f"{progress.line()} {job.name}:", progress_every_s)
@@ -253,21 +300,37 @@ def _accuracy(summary: dict) -> str:
 
 def print_closing(outcomes, missing: dict[str, str], seconds: float, written,
                   interrupted: bool = False, skipped=()) -> int:
+    """The sweep's last word: runs by status (failed ones over their time limit counted
+    apart, held ones named as such), then each run that did not complete. Returns how many
+    failed, stopped or were interrupted."""
+    from macformer.report.tables import error_line
+
+    from .held import HELD
+    from .runner import TIME_LIMIT
+
     counts: dict[str, int] = {}
     for _, summary, _ in outcomes:
         counts[summary.get("status")] = counts.get(summary.get("status"), 0) + 1
+    timed_out = sum(s.get("stop_reason") == TIME_LIMIT for _, s, _ in outcomes)
+    labels = {HELD: "held by another process",
+              "failed": f"failed ({timed_out} over the time limit)" if timed_out else "failed"}
     ended = "stopped by Ctrl-C after" if interrupted else "finished in"
-    print(f"\nreproduce: {ended} {clock(seconds)}: "
-          + (", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "no runs done"), flush=True)
+    print(f"\nreproduce: {ended} {clock(seconds)}: " + (", ".join(
+        f"{n} {labels.get(s, s)}" for s, n in sorted(counts.items(), key=lambda c: str(c[0])))
+        or "no runs done"), flush=True)
     failed = [(job, s) for job, s, _ in outcomes
               if s.get("status") in ("failed", "interrupted", "stopped")]
     if failed:
-        from macformer.report.tables import error_line
-
         print(f"reproduce: {len(failed)} run(s) did not complete"
               + (":" if interrupted else " (the others ran on):"))
         for job, s in failed:
             print(f"  {job.name}: {error_line(s.get('error'))}  [{job.run_dir}]")
+    held = [(job, s) for job, s, _ in outcomes if s.get("status") == HELD]
+    if held:
+        print(f"reproduce: {len(held)} run(s) held by another process, left to it (nothing written "
+              "into their folders; re-run the same command once they end):")
+        for job, s in held:
+            print(f"  {job.name}: {s.get('error')}  [{job.run_dir}]")
     for c in skipped:
         print(f"reproduce: {c.job.name} skipped: {c.skip}")
     for task, detail in missing.items():

@@ -12,18 +12,28 @@ data loading, a validation with its checkpoints, the test. From it:
 Measurements are cached in <results>/calibration/<device>.json under the code version (a
 hash of the sources and configs that can change speed) and the slot layout; a change to
 either measures again. A shape whose calibration runs out of memory does not fit the device:
-its runs are skipped at planning with that reason.
+its runs are skipped at planning with that reason. A calibration stopped by Ctrl-C (or a
+signal) measured nothing: it is not cached, and the next run measures it.
+
+The cache is data a user may edit: every entry is checked (its keys, their types, finite
+and positive numbers); a bad one is dropped, with one warning line naming the file, and
+measured again. A shape whose data is not on disk yet is timed on random inputs of its
+shape (data/random_inputs.py: speed does not depend on the tokens), so a plan needs no
+data; its measurement says so (`inputs`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, replace
+import math
+import re
+import sys
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
 from macformer import atomic
-from macformer.lifecycle.record import read_json
+from macformer.lifecycle.record import INTERRUPTED, STOPPED, read_json
 
 from .sweep import Job
 
@@ -60,6 +70,7 @@ class Measurement:
     tokens_per_s: float | None
     error: str | None = None  # the calibration failed: why
     fits: bool = True  # False: it ran out of memory
+    inputs: str = "data"  # "data": the task's own; "random": random inputs of its shape
 
     def run_seconds(self, max_steps: int, eval_every: int, steps_done: int = 0) -> float:
         """Estimated wall seconds of a run (the steps still to do, when it resumes)."""
@@ -88,31 +99,80 @@ def measure(summary: dict, wall_s: float, phases_path: Path) -> Measurement:
                        summary.get("train_tokens_per_second"))
 
 
-def calibration_job(job: Job, steps: int, root: Path) -> Job:
-    """`job` cut to `steps` steps with one validation at the end, in a folder of its own."""
-    from macformer.config import compose_run, output_dir
-    from macformer.lifecycle.record import run_facts
-    from macformer.lifecycle.resume import config_hash
+def entry_problem(entry) -> str | None:
+    """What is wrong with one cached entry (a Measurement as JSON), or None."""
+    if not isinstance(entry, dict):
+        return f"a {type(entry).__name__}, not an object"
+    names = {f.name for f in fields(Measurement)}
+    if unknown := sorted(set(entry) - names):
+        return f"unknown key(s) {', '.join(map(str, unknown))}"
+    if missing := sorted(names - set(entry) - {"error", "fits", "inputs"}):
+        return f"missing key(s) {', '.join(missing)}"
 
-    steps = min(steps, job.facts["max_steps"])
-    run_dir = root / shape_key(job)
-    overrides = (*[o for o in job.overrides if not o.startswith(("logger=", "run.force", "run.resume"))],
-                 f"task.max_steps={steps}", f"task.eval_every={steps}", "task.warmup_steps=1",
-                 "run.force=true", "run.resume=false", f"hydra.run.dir={run_dir}",
-                 "+callbacks.phase_timer._target_=macformer.reproduce.phase_timer.PhaseTimer",
-                 f"+callbacks.phase_timer.path={run_dir / 'phases.json'}")
-    cfg = compose_run(overrides)
-    return replace(job, overrides=overrides, run_dir=output_dir(cfg), config_hash=config_hash(cfg),
-                   facts=run_facts(cfg), eval_every=steps)
+    def number(key, optional=False, positive=False):
+        value = entry.get(key)
+        if value is None and optional:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            return f"{key}={value!r} is not a finite number"
+        if value < 0 or (positive and value == 0):
+            return f"{key}={value!r} is not {'positive' if positive else '>= 0'}"
+        return None
+
+    error = entry.get("error")
+    problems = [number(k) for k in ("validation_s", "fixed_s")] + [
+        number("wall_s", positive=True), number("step_s", positive=error is None),
+        number("peak_memory_mb", optional=True), number("tokens_per_s", optional=True)]
+    if isinstance(entry["steps"], bool) or not isinstance(entry["steps"], int) or entry["steps"] < 0:
+        problems.append(f"steps={entry['steps']!r} is not a whole number >= 0")
+    if error is not None and not isinstance(error, str):
+        problems.append(f"error={error!r} is not text")
+    if not isinstance(entry.get("fits", True), bool):
+        problems.append(f"fits={entry['fits']!r} is not true or false")
+    if entry.get("inputs", "data") not in ("data", "random"):
+        problems.append(f"inputs={entry['inputs']!r} is not data or random")
+    if isinstance(error, str) and error.lower().startswith("interrupted"):
+        problems.append("an interrupted calibration, not a measurement")
+    return next((p for p in problems if p), None)
 
 
 class Cache:
-    """<results>/calibration/<device>.json: measurements by code version, layout and shape."""
+    """<results>/calibration/<device>.json: measurements by code version, layout and shape.
+    Loading checks every entry; bad ones are dropped (one warning) and so measured again."""
 
     def __init__(self, results_dir: Path, device_slug: str, layout: str):
         self.path = Path(results_dir) / "calibration" / f"{device_slug}.json"
         self.prefix = f"{code_version()}|{layout}|"
-        self.entries: dict = read_json(self.path) or {}
+        self.entries: dict = self._load()
+
+    def _load(self) -> dict:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError) as error:
+            return self._drop({}, f"it cannot be read as JSON ({str(error).splitlines()[0]}): "
+                                  "every shape is measured again")
+        if not isinstance(data, dict):
+            return self._drop({}, f"it holds a {type(data).__name__}, not an object of measurements: "
+                                  "every shape is measured again")
+        bad = {key: why for key, entry in data.items() if (why := entry_problem(entry))}
+        if bad:
+            listed = "; ".join(f"{key.split('|')[-1]}: {why}" for key, why in list(bad.items())[:3])
+            more = f"; and {len(bad) - 3} more" if len(bad) > 3 else ""
+            return self._drop({k: v for k, v in data.items() if k not in bad},
+                              f"{len(bad)} bad entr{'y' if len(bad) == 1 else 'ies'} dropped, measured "
+                              f"again ({listed}{more})")
+        return data
+
+    def _drop(self, kept: dict, why: str) -> dict:
+        """Warn once and write the file back without what was dropped (so no later load warns)."""
+        print(f"reproduce: warning: calibration cache {self.path}: {why}", file=sys.stderr, flush=True)
+        try:
+            atomic.write_text(self.path, json.dumps(kept, indent=1, sort_keys=True) + "\n")
+        except OSError:
+            pass  # a read-only results folder: the entries are measured again, not cached
+        return kept
 
     def get(self, key: str) -> Measurement | None:
         entry = self.entries.get(self.prefix + key)
@@ -121,6 +181,18 @@ class Cache:
     def put(self, key: str, measurement: Measurement) -> None:
         self.entries[self.prefix + key] = asdict(measurement)
         atomic.write_text(self.path, json.dumps(self.entries, indent=1, sort_keys=True) + "\n")
+
+    def prior(self) -> tuple[float, float] | None:
+        """(a step's seconds per position (batch × length), a calibration's fixed seconds):
+        medians of this device's earlier measurements, any code version; to foresee the time
+        a calibration takes."""
+        rates, fixed = [], []
+        for key, entry in self.entries.items():
+            found = re.search(r"/L(\d+)/B(\d+)$", key)
+            if found and entry.get("error") is None:
+                rates.append(entry["step_s"] / (int(found[1]) * int(found[2])))
+                fixed.append(entry["fixed_s"] + entry["validation_s"])
+        return (sorted(rates)[len(rates) // 2], sorted(fixed)[len(fixed) // 2]) if rates else None
 
     @property
     def folder(self) -> Path:
@@ -137,29 +209,113 @@ def shapes_to_measure(jobs: list[Job], cache: Cache) -> dict[str, Job]:
     return out
 
 
-def calibrate(jobs: list[Job], cache: Cache, slots, isolation: str, steps: int) -> None:
-    """Measure every shape of `jobs` the cache lacks, on `slots` as the sweep will run."""
+def data_is_there(cfg) -> bool:
+    """The run of `cfg` finds its data on disk as it is (nothing to generate or fetch)."""
+    from macformer.data.generate import GENERABLE, why_generate
+    from macformer.data.status import data_status
+
+    task = cfg.task.name
+    if task in GENERABLE:
+        sizes = cfg.generate.listops if task == "listops" else cfg.generate.pathfinder
+        return why_generate(task, cfg.paths.data_dir, {k: int(v) for k, v in sizes.items()},
+                            cfg.data.dataset) is None
+    return dict((t, ready) for t, ready, _ in data_status(cfg.paths.data_dir))[task]
+
+
+def calibration_job(job: Job, steps: int, root: Path, random_inputs: bool | None = None) -> Job:
+    """`job` cut to `steps` steps with one validation at the end, in a folder of its own;
+    on random inputs of its shape when `random_inputs` (None: when its data is not there)."""
+    from macformer.config import compose_run, output_dir
+    from macformer.data.random_inputs import TARGET, split_sizes
+    from macformer.lifecycle.record import run_facts
+    from macformer.lifecycle.resume import config_hash
+
+    steps = min(steps, job.facts["max_steps"])
+    run_dir = root / shape_key(job)
+    overrides = (*[o for o in job.overrides if not o.startswith(("logger=", "run.force", "run.resume"))],
+                 f"task.max_steps={steps}", f"task.eval_every={steps}", "task.warmup_steps=1",
+                 "run.force=true", "run.resume=false", f"hydra.run.dir={run_dir}",
+                 "+callbacks.phase_timer._target_=macformer.reproduce.phase_timer.PhaseTimer",
+                 f"+callbacks.phase_timer.path={run_dir / 'phases.json'}")
+    cfg = compose_run(overrides)
+    if random_inputs or (random_inputs is None and not data_is_there(cfg)):
+        sizes = split_sizes(cfg)  # the data's own, so that validation and test last as long
+        overrides += (f"data._target_={TARGET}", f"data.limit_train={sizes['train']}",
+                      f"data.limit_val={sizes['val']}", f"data.limit_eval={sizes['test']}")
+        cfg = compose_run(overrides)
+    return replace(job, overrides=overrides, run_dir=output_dir(cfg), config_hash=config_hash(cfg),
+                   facts=run_facts(cfg), eval_every=steps)
+
+
+def on_random_inputs(job: Job) -> bool:
+    from macformer.data.random_inputs import TARGET
+
+    return f"data._target_={TARGET}" in job.overrides
+
+
+def _foreseen(job: Job, rate: float, fixed: float) -> float:
+    """A calibration run's seconds, from a step's seconds per position and a fixed part."""
+    pair = 2 if job.task == "retrieval" else 1
+    return fixed + job.facts["max_steps"] * rate * job.facts["batch_size"] * job.facts["seq_len"] * pair
+
+
+def calibrate(jobs: list[Job], cache: Cache, slots, isolation: str, steps: int,
+              generate: bool = True) -> None:
+    """Measure every shape of `jobs` the cache lacks, on `slots` as the sweep will run: first
+    how long that will take (from earlier measurements, else from the smallest shape, timed
+    first), then each shape; Ctrl-C raises KeyboardInterrupt, the shapes measured are cached.
+    `generate`: make the data the runs will generate anyway first (a sweep); else (a plan)
+    time each shape whose data is not there on random inputs."""
     from .progress import clock
     from .scheduler import run_on_slots
 
-    todo = {key: calibration_job(job, steps, cache.folder) for key, job in
-            shapes_to_measure(jobs, cache).items()}
-    if not todo:
+    shapes = shapes_to_measure(jobs, cache)
+    if not shapes:
         return
-    prepare_data(list(todo.values()))
+    if generate:
+        prepare_data(list(shapes.values()))
+    todo = {key: calibration_job(job, steps, cache.folder) for key, job in shapes.items()}
+    queue = sorted(todo.values(), key=lambda j: j.facts["batch_size"] * j.facts["seq_len"])
+    random = sorted({j.task for j in queue if on_random_inputs(j)})
+    if not generate:
+        prepare_data([j for j in queue if not on_random_inputs(j)])  # tokenise only: it is there
     keys = {job.run_dir: key for key, job in todo.items()}
-    print(f"reproduce: calibrating {len(todo)} shape(s) on {len(slots)} slot(s), "
-          f"{steps} steps each (cached in {cache.path})", flush=True)
+    print(f"reproduce: calibrating {len(todo)} shape(s) on {len(slots)} slot(s), {steps} steps each "
+          f"(cached in {cache.path})" + (f"; {', '.join(random)}: on random inputs of each shape, as "
+          "their data is not here yet (speed does not depend on the tokens; generating or fetching "
+          "the data is not in the estimate)" if random else ""), flush=True)
+    measured: list[tuple[Job, Measurement]] = []
 
     def ended(job: Job, summary: dict, seconds: float) -> None:
-        m = measure(summary, seconds, job.run_dir / "phases.json")
-        cache.put(keys[job.run_dir], m)
+        key = keys[job.run_dir]
+        if summary.get("status") in (INTERRUPTED, STOPPED):  # no measurement: the next run makes it
+            print(f"  {key}: {summary.get('status')}, not cached (measured on the next run)", flush=True)
+            return
+        m = replace(measure(summary, seconds, job.run_dir / "phases.json"),
+                    inputs="random" if on_random_inputs(job) else "data")
+        cache.put(key, m)
+        measured.append((job, m))
         what = (f"{m.step_s * 1000:.1f} ms/step, validation {m.validation_s:.1f} s, fixed "
-                f"{m.fixed_s:.1f} s" if m.error is None else
-                f"{'does not fit' if not m.fits else 'failed'}: {m.error}")
-        print(f"  calibrated {keys[job.run_dir]} in {clock(seconds)}: {what}", flush=True)
+                f"{m.fixed_s:.1f} s" + (" (random inputs)" if m.inputs == "random" else "")
+                if m.error is None else f"{'does not fit' if not m.fits else 'failed'}: {m.error}")
+        print(f"  [{len(measured)}/{len(todo)}] calibrated {key} in {clock(seconds)}: {what}", flush=True)
 
-    if run_on_slots(list(todo.values()), slots, isolation, 1800, lambda job, slot: None, ended):
+    prior = cache.prior()
+    if prior is None and len(queue) > 1:  # nothing measured on this device yet: time the smallest
+        print(f"reproduce: timing the smallest shape first, to foresee the other {len(queue) - 1}",
+              flush=True)
+        first = queue.pop(0)
+        if run_on_slots([first], slots[:1], isolation, 1800, lambda job, slot: None, ended):
+            raise KeyboardInterrupt
+        m = cache.get(keys[first.run_dir])
+        if m is not None and m.error is None:
+            prior = m.step_s / (first.facts["batch_size"] * first.facts["seq_len"]), m.fixed_s + m.validation_s
+    if prior is not None:
+        seconds = sum(_foreseen(j, *prior) for j in queue) / max(1, min(len(slots), len(queue)))
+        print(f"reproduce: calibrating {len(queue)} shape(s) will take about {clock(seconds)} (from "
+              f"{'earlier measurements on this device' if not measured else 'the smallest shape'}; "
+              "longer sequences take longer than this foresees)", flush=True)
+    if run_on_slots(queue, slots, isolation, 1800, lambda job, slot: None, ended):
         raise KeyboardInterrupt
 
 

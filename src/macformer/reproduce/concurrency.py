@@ -6,6 +6,7 @@ by at least MIN_GAIN and the measured peak memory of that many copies fits the d
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
 from dataclasses import replace
 from pathlib import Path
@@ -17,6 +18,15 @@ from .sweep import Job
 
 MIN_GAIN = 1.10  # doubling the copies must add at least 10% aggregate throughput
 MAX_COPIES = 16
+
+
+def free_cores(cores: int) -> tuple[int, float]:
+    """(cores not busy with other work, the 1-minute load average): what a CPU run can use."""
+    try:
+        load = os.getloadavg()[0]
+    except OSError:
+        return cores, 0.0
+    return max(1, min(cores, round(cores - load))), load
 
 
 def probe(job: Job, copies: int, device: Device, isolation: str, steps: int, cache: Cache) -> Measurement:
@@ -31,10 +41,11 @@ def probe(job: Job, copies: int, device: Device, isolation: str, steps: int, cac
     env = ({"CUDA_VISIBLE_DEVICES": device.units[0]} if device.kind == "cuda"
            else {"OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads})
     measured: list[Measurement] = []
-    run_on_slots(runs, [Slot(f"probe/{i}", env) for i in range(copies)], isolation, 1800,
-                 lambda job, slot: None,
-                 lambda job, summary, seconds: measured.append(measure(summary, seconds,
-                                                                       job.run_dir / "phases.json")))
+    if run_on_slots(runs, [Slot(f"probe/{i}", env) for i in range(copies)], isolation, 1800,
+                    lambda job, slot: None,
+                    lambda job, summary, seconds: measured.append(measure(summary, seconds,
+                                                                          job.run_dir / "phases.json"))):
+        raise KeyboardInterrupt  # Ctrl-C: measured nothing, cached nothing (the next run probes)
     ok = [m for m in measured if m.error is None]
     if len(ok) < copies:
         bad = next(m for m in measured if m.error is not None)

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import heapq
 import json
+import math
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from tabulate import tabulate
@@ -31,11 +32,19 @@ class Costed:
     done: bool = False  # completed before with these settings
     note: str | None = None  # e.g. its calibration failed
     peak_mb: float | None = None  # measured peak memory of its shape
+    missing: str | None = None  # its data is not there and is not generated: how to get it
 
 
-def cost(jobs: list[Job], cache: Cache, device_name: str, slowdown: float = 1.0) -> list[Costed]:
+def cost(jobs: list[Job], cache: Cache, device_name: str, slowdown: float = 1.0,
+         missing: dict[str, str] | None = None) -> list[Costed]:
     """Each job's estimated seconds; `slowdown`: how much longer a run takes beside others on
-    its GPU than alone (measured; 1 where the measurement was made side by side)."""
+    its GPU than alone (measured; 1 where the measurement was made side by side); `missing`:
+    task → how to get its data, for tasks the sweep cannot run yet (costed, kept apart)."""
+    return [replace(c, missing=(missing or {}).get(c.job.task))
+            for c in _cost(jobs, cache, device_name, slowdown)]
+
+
+def _cost(jobs: list[Job], cache: Cache, device_name: str, slowdown: float) -> list[Costed]:
     out = []
     for job in jobs:
         held, previous, _ = earlier_run(job.run_dir, job.config_hash)
@@ -52,8 +61,11 @@ def cost(jobs: list[Job], cache: Cache, device_name: str, slowdown: float = 1.0)
             out.append(Costed(job, None, note=f"calibration failed: {m.error}"))
         else:
             done = int((previous or {}).get("steps") or 0) if held == UNFINISHED else 0
-            out.append(Costed(job, slowdown * m.run_seconds(job.facts["max_steps"], job.eval_every, done),
-                              peak_mb=m.peak_memory_mb))
+            seconds = slowdown * m.run_seconds(job.facts["max_steps"], job.eval_every, done)
+            if math.isfinite(seconds) and seconds >= 0:
+                out.append(Costed(job, seconds, peak_mb=m.peak_memory_mb))
+            else:  # never a negative or NaN estimate
+                out.append(Costed(job, None, note=f"its measurement gives no time ({seconds})"))
     return out
 
 
@@ -71,7 +83,9 @@ def _hours(seconds: float | None) -> str:
 
 
 def plan_table(costed: list[Costed], slots: int, per_unit: int, unit: str) -> str:
-    """The plan as a table, then the totals; `per_unit` runs share one `unit` (GPU or CPU)."""
+    """The plan as a table, then the totals; `per_unit` runs share one `unit` (GPU or CPU).
+    The runs of a task whose data is missing are listed (marked *) but not in the totals;
+    every task left out of them is named below with why."""
     groups: dict[tuple[str, str], list[Costed]] = defaultdict(list)
     for c in costed:
         groups[(c.job.task, c.job.row)].append(c)
@@ -81,32 +95,55 @@ def plan_table(costed: list[Costed], slots: int, per_unit: int, unit: str) -> st
         if not run:
             skipped.append(f"  {task} {row}: skipped, {cs[0].skip}")
             continue
-        known = [c.seconds for c in run if c.seconds is not None]
-        seconds = sum(known) if len(known) == len(run) else None
-        rows.append([task, row, len(run), sum(c.done for c in run),
-                     sum(c.job.facts["max_steps"] for c in run),
-                     f"{sum(c.job.tokens for c in run) / 1e9:.3f}", _hours(seconds)])
-    run = [c for c in costed if c.skip is None]
-    known = [c.seconds for c in run if c.seconds is not None]
-    total = sum(known) if len(known) == len(run) else None
-    rows.append(["total", "", len(run), sum(c.done for c in run),
-                 sum(c.job.facts["max_steps"] for c in run),
-                 f"{sum(c.job.tokens for c in run) / 1e9:.3f}", _hours(total)])
+        rows.append([task + (" *" if run[0].missing else ""), row, *_sums(run)])
+    run = [c for c in costed if c.skip is None and c.missing is None]
+    total = _sums(run)[-1]
+    rows.append(["total", "", *_sums(run)])
     text = tabulate(rows, headers=["task", "row", "runs", "done", "steps", "G tokens",
                                    "est. run-hours"], tablefmt="simple",
                     colalign=("left", "left", "right", "right", "right", "right", "right"))
     lines = [text]
-    if total is not None:
+    if not run:
+        lines.append("estimate: no run can start with the data here")
+    elif total != "?":
+        seconds = sum(c.seconds for c in run)
         wall = wall_seconds([c.seconds for c in run if c.seconds], slots)
-        lines.append(f"estimate: {_hours(total)} run-hours = {total / per_unit / 3600:.2f} "
+        lines.append(f"estimate: {total} run-hours = {seconds / per_unit / 3600:.2f} "
                      f"{unit}-hours; on {slots} slot(s) about {clock(wall)} wall")
     else:
         unmeasured = [c for c in run if c.seconds is None]
         lines.append(f"estimate: unknown for {len(unmeasured)} run(s) ({unmeasured[0].note})")
+    lines.extend(_left_out(costed))
     if skipped:
         lines.append(f"skipped at planning ({len(skipped)} rows):")
         lines.extend(skipped)
     return "\n".join(lines)
+
+
+def _sums(run: list[Costed]) -> list:
+    """runs, done, steps, G tokens and run-hours ("?" unless every run is costed) of `run`."""
+    known = [c.seconds for c in run if c.seconds is not None]
+    return [len(run), sum(c.done for c in run), sum(c.job.facts["max_steps"] for c in run),
+            f"{sum(c.job.tokens for c in run) / 1e9:.3f}",
+            _hours(sum(known) if len(known) == len(run) else None)]
+
+
+def _left_out(costed: list[Costed]) -> list[str]:
+    """One line per task whose data is missing: its runs, their hours once it is there, and
+    how to get it."""
+    tasks: dict[str, list[Costed]] = defaultdict(list)
+    for c in costed:
+        if c.missing is not None and c.skip is None:
+            tasks[c.job.task].append(c)
+    if not tasks:
+        return []
+    lines = [f"* left out of the estimate, data missing ({len(tasks)} task(s); the sweep records "
+             "their runs `missing` until it is there):"]
+    for task, cs in tasks.items():
+        hours = _sums(cs)[-1]
+        when = f"{hours} run-hours once it is there" if hours != "?" else "not measured"
+        lines.append(f"  {task}: {len(cs)} run(s), {when}; {cs[0].missing}")
+    return lines
 
 
 def record_cost(job: Job, estimated_s: float | None, actual_s: float, device: str, layout: str) -> None:

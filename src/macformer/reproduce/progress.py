@@ -4,7 +4,9 @@ run, its step and the time it has left (RunWatch), read from the run's progress.
 The estimate uses the runs trained in this session (runs skipped because they had
 completed before, and tasks whose data is missing, cost nothing): the mean time of
 the task's runs so far, else of all runs so far, times the runs left of each task,
-shared among the slots; before any run has finished, the plan's estimates.
+shared among the slots; before any run has finished, the plan's estimates. A run that
+is training counts what it has left: its own ETA (its progress.json), else its estimate
+less the time it has run; so the time left moves with the runs, not only when one ends.
 """
 
 from __future__ import annotations
@@ -33,11 +35,18 @@ class Progress:
         self.start = time.monotonic()
         self.durations: dict[str, list[float]] = defaultdict(list)
         self.planned, self.slots = planned or {}, max(1, slots)
+        self.running: dict[Path, tuple[str, float]] = {}  # run folder → (task, when it started)
 
-    def finish(self, task: str, seconds: float | None = None) -> None:
+    def begin(self, task: str, run_dir: Path) -> None:
+        """A run of `task` starts training in `run_dir` (its progress.json gives its ETA)."""
+        self.running[Path(run_dir)] = (task, time.monotonic())
+
+    def finish(self, task: str, seconds: float | None = None, run_dir: Path | None = None) -> None:
         """A job is done; `seconds` when it trained (None: skipped or missing)."""
         self.done += 1
         self.left[task] -= 1
+        if run_dir is not None:
+            self.running.pop(Path(run_dir), None)
         if seconds is not None:
             self.durations[task].append(seconds)
 
@@ -45,24 +54,58 @@ class Progress:
     def elapsed(self) -> float:
         return time.monotonic() - self.start
 
-    def remaining(self) -> float | None:
+    def _typical(self, task: str) -> float | None:
+        """Seconds of one run of `task`: its runs so far, else all runs so far, else the plan's."""
+        own = self.durations.get(task)
         everything = [d for ds in self.durations.values() for d in ds]
-        if not everything:
-            if self.done < self.total and not all(self.planned.get(t) is not None
-                                                  for t, n in self.left.items() if n):
-                return None
-            return sum(n * self.planned.get(t, 0.0) for t, n in self.left.items() if n) / self.slots
-        overall = sum(everything) / len(everything)
-        estimate = 0.0
-        for task, left in self.left.items():
-            own = self.durations.get(task)
-            estimate += left * (sum(own) / len(own) if own else overall)
-        return estimate / self.slots
+        if own:
+            return sum(own) / len(own)
+        if everything:
+            return sum(everything) / len(everything)
+        return self.planned.get(task)
+
+    def _left_of_running(self, run_dir: Path, task: str, since: float) -> float | None:
+        state = run_progress_state(run_dir, since)
+        if state and state.get("eta_seconds") is not None:
+            return float(state["eta_seconds"])
+        typical = self._typical(task)
+        return None if typical is None else max(0.0, typical - (time.monotonic() - since))
+
+    def remaining(self) -> float | None:
+        """Wall seconds left: the runs in the queue and what the running ones have left,
+        shared among the slots, and never less than the longest running one has left."""
+        queued = dict(self.left)
+        running = []
+        for run_dir, (task, since) in self.running.items():
+            queued[task] = queued.get(task, 0) - 1
+            running.append(self._left_of_running(run_dir, task, since))
+        waiting = [(n, self._typical(t)) for t, n in queued.items() if n > 0]
+        if None in running or any(s is None for _, s in waiting):
+            return None
+        total = sum(n * s for n, s in waiting) + sum(running)
+        return max(total / self.slots, max(running, default=0.0))
 
     def line(self) -> str:
         left = self.remaining()
         eta = "unknown" if left is None else clock(left)
         return f"[{self.done}/{self.total}] elapsed {clock(self.elapsed)}, remaining ≈ {eta}"
+
+
+def run_progress_state(run_dir: Path, since: float | None = None) -> dict | None:
+    """The run's progress.json, or None (none yet; or, with `since` (monotonic), one written
+    before that: an earlier attempt's)."""
+    from macformer.lifecycle.record import read_json
+
+    path = Path(run_dir) / "progress.json"
+    state = read_json(path)
+    if state and since is not None:
+        try:
+            written = path.stat().st_mtime
+        except OSError:
+            return None
+        if written < time.time() - (time.monotonic() - since) - 1.0:  # (file clocks are coarse)
+            return None
+    return state
 
 
 def run_progress(run_dir: Path) -> tuple[int, str] | None:

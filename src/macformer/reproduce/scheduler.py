@@ -1,6 +1,7 @@
 """Runs on slots: each slot runs one job at a time in its own process; when one ends, the
-next job in the queue (longest first) takes its slot. A failed or killed run is recorded
-and the others go on; Ctrl-C stops every run (each records itself `interrupted`, resumable).
+next job in the queue (longest first) takes its slot. A failed, killed, timed-out or held
+run is recorded and the others go on. Ctrl-C of the driver, and nothing else, stops every
+run (each records itself `interrupted`, resumable): a run's own exit status never does.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ import time
 from collections.abc import Callable
 
 from .progress import RunWatch
-from .runner import CTRL_C_EXIT, RunHandle
+from .runner import RunHandle
 from .slots import Slot
 from .sweep import Job
 
@@ -27,21 +28,20 @@ def run_on_slots(jobs: list[Job], slots: list[Slot], isolation: str, timeout_s: 
             for index, slot in enumerate(slots):
                 if index not in running and queue:
                     job = queue.pop(0)
-                    started(job, slot)
+                    handle = RunHandle(job, isolation, timeout_s, slot.env)
+                    if handle.started:  # (a run another process holds ends at the next poll)
+                        started(job, slot)
                     watch = (RunWatch(job.run_dir, lambda job=job: watch_prefix(job), progress_every_s)
-                             if watch_prefix else None)
-                    running[index] = (RunHandle(job, isolation, timeout_s, slot.env), watch)
+                             if watch_prefix and handle.started else None)
+                    running[index] = (handle, watch)
             time.sleep(poll_s)
             for index, (handle, watch) in list(running.items()):
                 if watch is not None:
                     watch()
                 if not handle.alive():
                     del running[index]
-                    stop = handle.exitcode() == CTRL_C_EXIT  # SIGINT reached the run: stop the sweep
-                    summary, seconds = handle.finish(interrupted=stop)
+                    summary, seconds = handle.finish()
                     ended(handle.job, summary, seconds)
-                    if stop:
-                        raise KeyboardInterrupt
     except KeyboardInterrupt:
         for handle, _ in running.values():
             handle.interrupt()

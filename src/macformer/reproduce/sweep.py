@@ -21,8 +21,8 @@ from macformer.attention import has_kernel, variant_label
 
 from .groups import GROUPS, Row, load_group
 
-__all__ = ["GROUPS", "PROFILES", "SWEEPS", "Job", "Profile", "Row", "Sweep", "choose_profile",
-           "plan", "plan_groups", "row", "sweeps_of"]
+__all__ = ["GROUPS", "PROFILES", "SWEEPS", "Job", "PlanError", "Profile", "Row", "Sweep",
+           "choose_profile", "plan", "plan_groups", "row", "sweeps_of"]
 
 
 def row(attention: str, kernel: str | None = None, ppsbn: bool = True, causal: bool = True) -> Row:
@@ -117,6 +117,8 @@ class Job:
     generable: bool  # the run generates its data when missing (macformer.data.generate)
     group: str = ""  # the sweep group that asked for it
     eval_every: int = 1  # steps between validations
+    # Its folder holds a run of other settings that the sweep may clear (preflight.allow_replacing).
+    replaces: bool = False
 
     @property
     def seq_len(self) -> int:
@@ -133,8 +135,19 @@ class Job:
         return f"{self.task} {self.row} seed{self.seed}"
 
 
-def plan(sweep: Sweep, extra_overrides: tuple[str, ...] = (), group: str = "") -> list[Job]:
-    """Every job of the sweep, task by task, composed from the real configs."""
+class PlanError(ValueError):
+    """A job of the sweep that `macformer-train` would refuse: one line naming the run."""
+
+
+def plan(sweep: Sweep, extra_overrides: tuple[str, ...] = (), group: str = "",
+         on_this_machine: bool = True) -> list[Job]:
+    """Every job of the sweep, task by task, composed from the real configs and checked as
+    `macformer-train` checks its command line (PlanError: the first job it would refuse).
+    `on_this_machine=False`: the runs go to a cluster, which checks their hardware itself."""
+    from hydra.errors import HydraException
+    from omegaconf.errors import OmegaConfBaseException
+
+    from macformer.checks import ConfigError
     from macformer.config import compose_run, output_dir
     from macformer.data.generate import GENERABLE
     from macformer.lifecycle.record import run_facts
@@ -146,14 +159,45 @@ def plan(sweep: Sweep, extra_overrides: tuple[str, ...] = (), group: str = "") -
             for seed in sweep.seeds:
                 overrides = (f"profile={sweep.profile}", f"task={task}", *r.overrides,
                              f"seed={seed}", *extra_overrides)
-                cfg = compose_run(overrides)
+                try:
+                    cfg = compose_run(overrides)
+                    check_run(cfg, overrides, on_this_machine)
+                except (ConfigError, HydraException, OmegaConfBaseException, ValueError) as error:
+                    raise PlanError(f"{refusal(error, overrides)} (run {task} {r.name} seed{seed})") from None
                 jobs.append(Job(task, r.name, seed, overrides, output_dir(cfg), config_hash(cfg),
                                 run_facts(cfg), task in GENERABLE, group, int(cfg.task.eval_every)))
     return jobs
 
 
+def check_run(cfg, overrides: tuple[str, ...], on_this_machine: bool) -> None:
+    """The checks `macformer-train` runs before it trains (ConfigError)."""
+    from macformer.checks import check_config, check_logger_login
+
+    check_config(cfg, overrides, on_this_machine=on_this_machine)
+    check_logger_login(cfg)
+
+
+def refusal(error: Exception, overrides: tuple[str, ...]) -> str:
+    """`error` from composing or checking a run's config, as the one line macformer-train gives."""
+    from hydra.errors import HydraException, MissingConfigException, OverrideParseException
+
+    from macformer.checks.command_line import plus_prefix_problem
+
+    if isinstance(error, OverrideParseException):
+        return (f"{error.override!r} is not an override Hydra can read (key=value, +key=value or ~key; "
+                f"an option's values end at the first override)")
+    if isinstance(error, MissingConfigException) and error.options:
+        group, _, name = str(error.missing_cfg_file).rpartition("/")
+        return (f"{group}={name}: no such {group} config; choose from {', '.join(error.options)} "
+                f"(conf/{group}/)")
+    text = " ".join(str(error).split())
+    if isinstance(error, HydraException):
+        return plus_prefix_problem(text, overrides) or text
+    return text or type(error).__name__
+
+
 def plan_groups(sweeps: list[Sweep], extra_overrides: tuple[str, ...] = (), tasks=None,
-                rows=None, seeds=None) -> list[Job]:
+                rows=None, seeds=None, on_this_machine: bool = True) -> list[Job]:
     """The jobs of several groups, each run once (a row two groups share is planned once),
     filtered to `tasks` / `rows` / `seeds` when given."""
     from dataclasses import replace
@@ -163,7 +207,7 @@ def plan_groups(sweeps: list[Sweep], extra_overrides: tuple[str, ...] = (), task
         sweep = replace(sweep, tasks=tuple(t for t in sweep.tasks if tasks is None or t in tasks),
                         rows=tuple(r for r in sweep.rows if rows is None or r.name in rows),
                         seeds=tuple(seeds) if seeds else sweep.seeds)
-        for job in plan(sweep, extra_overrides, sweep.group):
+        for job in plan(sweep, extra_overrides, sweep.group, on_this_machine):
             if job.run_dir not in seen:
                 seen.add(job.run_dir)
                 jobs.append(job)
