@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from driver_helpers import smoke_job
 
-from macformer.reproduce.__main__ import print_closing
+from macformer.reproduce.closing import print_closing
 from macformer.reproduce.held import HELD
 from macformer.reproduce.runner import TIME_LIMIT, driver_summary
 
