@@ -106,3 +106,15 @@ def test_no_report_is_honoured_with_launcher_local(tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     assert "1 of 1 run(s) completed" in done.stdout and "report:" not in done.stdout
     assert sorted(p.name for p in (tmp_path / "results").iterdir()) == ["runs", "submitit"]
+
+
+@pytest.mark.slow
+def test_a_narrowed_launcher_local_sweep_leaves_the_committed_report_as_it_was(tmp_path):
+    changed = committed_report(tmp_path)
+    done = subprocess.run(driver(tmp_path, "--launcher", "local"), capture_output=True, text=True,
+                          timeout=600, env=ENV)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert changed() == ""
+    partial = tmp_path / "results" / "partial" / "smoke"
+    assert f"(narrowed by --tasks listops), so its report went to {partial}/" in done.stdout
+    assert "softmax" in (partial / "accuracy.md").read_text()

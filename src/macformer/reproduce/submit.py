@@ -202,17 +202,29 @@ def run_needs(job, device, args) -> tuple[int, int]:
 
 
 def closing(todo: list[Costed], args) -> int:
-    """After the jobs ended: the report (unless --no-report), the runs that did not complete."""
+    """After the jobs ended: the report (unless --no-report; beside the profile's own when the
+    sweep left runs undone or was narrowed, as a sweep run here does), the runs that did not
+    complete."""
     from macformer.report import ReportError, build_report
 
+    from .report_place import narrowed, placement_line, report_root
+    from .sweep import sweeps_of
+
     results = Path(args.results_dir)
-    if not args.no_report:
-        try:
-            written = build_report(results / "runs", results, profile=todo[0].job.facts["profile"]).written
-            print("reproduce: report: " + ", ".join(str(p) for p in written), flush=True)
-        except ReportError as error:
-            print(f"reproduce: report: {error}", flush=True)
     failed = [c for c in todo if (read_summary(c.job.run_dir) or {}).get("status") != "completed"]
+    if not args.no_report:
+        profile = todo[0].job.facts["profile"]
+        narrowed_by = narrowed(profile, sweeps_of(profile, args.sweep), args)
+        reason = (f"{len(failed)} of {len(todo)} submitted runs did not complete" if failed
+                  else f"narrowed by {narrowed_by}" if narrowed_by else None)
+        root = report_root(results, profile, reason)
+        try:
+            written = build_report(results / "runs", root, profile=profile).written
+            print("reproduce: report: " + ", ".join(str(p) for p in written), flush=True)
+            if line := placement_line(results, profile, root, reason):
+                print(line, flush=True)
+        except (ReportError, OSError) as error:
+            print(f"reproduce: report: {error}", flush=True)
     for c in failed:
         print(f"reproduce: {c.job.name} did not complete [{c.job.run_dir}]", flush=True)
     print(f"reproduce: {len(todo) - len(failed)} of {len(todo)} run(s) completed", flush=True)
