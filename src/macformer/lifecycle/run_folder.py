@@ -59,3 +59,16 @@ def prepare_run_folder(run_dir: str | os.PathLike) -> None:
     """Before a run writes anything: no planted links, no orphaned temporary files."""
     remove_planted_links(run_dir)
     atomic.remove_orphans_in(run_dir)
+
+
+def open_append(path: str | os.PathLike):
+    """`path` (a log in a run folder) opened to append bytes, never through a symlink: one
+    planted there is removed first, with one warning line, and O_NOFOLLOW closes the race."""
+    path = Path(path)
+    if path.is_symlink():
+        target = os.readlink(path)
+        path.unlink()
+        log.warning(f"removed the symlink {path} (to {target}): a run writes only inside its run "
+                    f"folder, never through a link")
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+    return os.fdopen(fd, "ab")

@@ -15,6 +15,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from macformer.lifecycle.run_folder import open_append
+
 
 class SpooledLog:
     def __init__(self, log_path: Path, header: str):
@@ -27,7 +29,7 @@ class SpooledLog:
             self.spooling = False
             self.own()
             try:
-                self.file = open(log_path, "ab")
+                self.file = open_append(log_path)
             except OSError:  # nowhere to write: the run's output is lost, its summary is not
                 self.file = open(os.devnull, "ab")
         self.fileno = self.file.fileno()  # the run's stdout and stderr
@@ -67,7 +69,7 @@ class SpooledLog:
 
     def _append(self, data: bytes) -> bool:
         try:
-            with open(self.log_path, "ab") as log:
+            with open_append(self.log_path) as log:
                 log.write(data)
             return True
         except OSError as error:  # a full disk or a read-only folder: said once

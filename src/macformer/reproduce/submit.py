@@ -30,6 +30,7 @@ import time
 from pathlib import Path
 
 from macformer.lifecycle.record import read_summary
+from macformer.lifecycle.run_folder import open_append
 
 from .cost import Costed
 from .progress import run_progress
@@ -52,8 +53,8 @@ class RunGroup:
         for overrides, run_dir in zip(self.runs, self.run_dirs, strict=True):
             Path(run_dir).mkdir(parents=True, exist_ok=True)
             command = [sys.executable, "-m", "macformer.train", *overrides]
-            with open(Path(run_dir) / LOG_NAME, "a") as log:
-                log.write("$ " + " ".join(command) + "\n")
+            with open_append(Path(run_dir) / LOG_NAME) as log:  # never through a planted link
+                log.write(("$ " + " ".join(command) + "\n").encode())
                 log.flush()
                 # SLURM signals every process of the job: only this task acts on USR2.
                 self._child = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
