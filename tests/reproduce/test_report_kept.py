@@ -96,7 +96,10 @@ def test_a_sweep_stopped_by_ctrl_c_leaves_the_committed_report_as_it_was(tmp_pat
     text = "".join(out)
     assert process.returncode == 130, text
     assert changed() == ""
-    assert "(interrupted by Ctrl-C), so its report went to" in text
+    # Its report went beside the committed one, or (Ctrl-C before any run recorded more than
+    # its start, as on a loaded machine) there was nothing to report: said in one line.
+    assert ("(interrupted by Ctrl-C), so its report went to" in text
+            or "reproduce: report: " in text), text
 
 
 @pytest.mark.slow
