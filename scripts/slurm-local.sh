@@ -75,8 +75,8 @@ MinJobAge=300
 DefMemPerCPU=1024
 # The scheduler looks every 5 s (a requeued job starts soon after its begin time).
 SchedulerParameters=bf_interval=5,sched_interval=5
-NodeName=cpu-node NodeHostname=$HOST NodeAddr=127.0.0.1 Port=16818 CPUs=$CPUS RealMemory=$MEMORY_MB State=UNKNOWN
-NodeName=gpu-node NodeHostname=$HOST NodeAddr=127.0.0.1 Port=16819 CPUs=$CPUS RealMemory=$MEMORY_MB Gres=gpu:a100:1 State=UNKNOWN
+NodeName=cpu-node NodeHostname=$HOST NodeAddr=127.0.0.1 Port=16818 CPUs=$CPUS RealMemory=$MEMORY_MB Feature=cpu State=UNKNOWN
+NodeName=gpu-node NodeHostname=$HOST NodeAddr=127.0.0.1 Port=16819 CPUs=$CPUS RealMemory=$MEMORY_MB Gres=gpu:a100:1 Feature=a100 State=UNKNOWN
 PartitionName=cpu Nodes=cpu-node Default=YES MaxTime=INFINITE State=UP
 PartitionName=gpu Nodes=gpu-node MaxTime=INFINITE State=UP
 EOF
