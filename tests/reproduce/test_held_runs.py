@@ -40,17 +40,22 @@ def test_a_run_found_held_is_reported_held_and_its_folder_left_alone(held_job):
     assert snapshot(held_job.run_dir) == before  # no summary, no log, no cost.json
 
 
-def test_a_forked_run_that_loses_the_lock_race_writes_nothing(held_job, monkeypatch):
-    # Both drivers looked before either took the lock: the run process finds it taken.
-    monkeypatch.setattr(runner, "live_holder", lambda run_dir: None)
-    before = snapshot(held_job.run_dir)
-    handle = RunHandle(held_job, "fork", 300)
+def assert_lost_the_race(handle: RunHandle, before) -> None:
+    """The run ended LOCKED_EXIT, is reported held by this test's lock, and its folder is as
+    it was (`before`: its snapshot while the lock was held)."""
     while handle.alive():
         handle.wait(0.2)
     assert handle.exitcode() == LOCKED_EXIT
     summary, _ = handle.finish()
     assert_held_by_me(summary)
-    assert snapshot(held_job.run_dir) == before
+    assert snapshot(handle.job.run_dir) == before
+
+
+def test_a_forked_run_that_loses_the_lock_race_writes_nothing(held_job, monkeypatch):
+    # Both drivers looked before either took the lock: the run process finds it taken.
+    monkeypatch.setattr(runner, "live_holder", lambda run_dir: None)
+    before = snapshot(held_job.run_dir)
+    assert_lost_the_race(RunHandle(held_job, "fork", 300), before)
 
 
 def test_macformer_train_that_loses_the_lock_race_writes_nothing(tmp_path):
@@ -59,13 +64,7 @@ def test_macformer_train_that_loses_the_lock_race_writes_nothing(tmp_path):
     handle = RunHandle(job, "subprocess", 300)  # it imports torch for seconds before locking
     lock = RunLock(job.run_dir).acquire()
     try:
-        before = snapshot(job.run_dir)
-        while handle.alive():
-            handle.wait(0.2)
-        assert handle.exitcode() == LOCKED_EXIT
-        summary, _ = handle.finish()
-        assert_held_by_me(summary)
-        assert snapshot(job.run_dir) == before
+        assert_lost_the_race(handle, snapshot(job.run_dir))
     finally:
         lock.release()
 

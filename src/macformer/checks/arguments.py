@@ -1,4 +1,4 @@
-"""Command-line arguments of macformer-report and macformer-data: a mistake is one line.
+"""Command-line arguments of macformer-report, macformer-data and macformer-reproduce: a mistake is one line.
 
 argparse prints its usage block before the error; here the error is the one line
 (`<prog>: error: <what> (see <prog> --help)`), exit status 2 as argparse's. The types

@@ -19,8 +19,9 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from .build import build_dataset
+from .task_shape import TaskShape
 from .tasks import PAD_ID, SPLITS, DataError, task_spec
-from .variants import LRA, check_dataset, padded_length
+from .variants import LRA, check_dataset
 
 log = logging.getLogger(__name__)
 # max_length may cut a few outliers; cutting more than this share of the training
@@ -81,7 +82,7 @@ class PadToLength:
         return batch
 
 
-class LRADataModule(pl.LightningDataModule):
+class LRADataModule(TaskShape, pl.LightningDataModule):
     """One LRA task as train / val / test loaders.
 
     max_length: pad and cut to this length instead of the task's (small profiles).
@@ -106,23 +107,6 @@ class LRADataModule(pl.LightningDataModule):
         self.limit_val, self.test_drop_last = limit_val, test_drop_last
         self.build_options = {"dataset": dataset, "listops_closing_tokens": listops_closing_tokens}
         self.splits: dict[str, _ArrowSplit] = {}
-
-    @property
-    def seq_len(self) -> int:
-        """The padded length of every batch (variants.padded_length), the model's positions."""
-        return padded_length(self.task, self.dataset, self.max_length)
-
-    @property
-    def vocab_size(self) -> int:
-        return self.spec.vocab_size
-
-    @property
-    def num_classes(self) -> int:
-        return self.spec.num_classes
-
-    @property
-    def is_pair(self) -> bool:
-        return self.spec.is_pair
 
     def prepare_data(self):
         # Builds (or finds) the cached splits once, in one process.

@@ -17,8 +17,9 @@ import pytorch_lightning as pl
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from .task_shape import TaskShape
 from .tasks import SPLITS, task_spec
-from .variants import check_dataset, padded_length
+from .variants import check_dataset
 
 TARGET = f"{__name__}.RandomInputs"
 
@@ -78,7 +79,7 @@ class RandomBatch:
         return batch
 
 
-class RandomInputs(pl.LightningDataModule):
+class RandomInputs(TaskShape, pl.LightningDataModule):
     """LRADataModule's interface (seq_len, vocab_size, num_classes, is_pair, check_splits,
     the three loaders) over random tokens. `limit_*` are the split sizes (split_sizes)."""
 
@@ -95,22 +96,6 @@ class RandomInputs(pl.LightningDataModule):
         # A limit left unset: one batch (the calibration always sets the data's own sizes).
         self.sizes = {"train": limit_train or batch_size, "val": limit_val or limit_eval or batch_size,
                       "test": limit_eval or batch_size}
-
-    @property
-    def seq_len(self) -> int:
-        return padded_length(self.task, self.dataset, self.max_length)
-
-    @property
-    def vocab_size(self) -> int:
-        return self.spec.vocab_size
-
-    @property
-    def num_classes(self) -> int:
-        return self.spec.num_classes
-
-    @property
-    def is_pair(self) -> bool:
-        return self.spec.is_pair
 
     def check_splits(self) -> dict:
         return {"test_examples": self.sizes["test"], "chance_accuracy": 1.0 / self.num_classes}

@@ -13,19 +13,13 @@ import math
 import re
 import sys
 
+from macformer.checks.arguments import OneLineParser
+
 from .groups import GROUPS, group_sizes
 from .slurm_options import add_slurm_arguments
 from .sweep import PROFILES, row
 
 NEGATIVE_NUMBER = re.compile(r"^-\d+$|^-\d*\.\d+$")  # argparse reads these as values, not options
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """argparse's errors in one line (no usage block), exit 2."""
-
-    def error(self, message: str):
-        print(f"{self.prog}: error: {message} (see --help)", file=sys.stderr, flush=True)
-        sys.exit(2)
 
 
 @functools.cache  # read once per process: conf/sweep/*.yaml
