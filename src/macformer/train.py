@@ -28,7 +28,8 @@ from macformer.config import CONFIG_DIR, compose_run, output_dir
 from macformer.lifecycle.lock import LOCKED_EXIT, RunLocked
 from macformer.lifecycle.os_error import describe_os_error
 from macformer.lifecycle.outcome import RunError, RunInterrupted, SignalRecorder, describe_failure
-from macformer.lifecycle.record import COMPLETED, INTERRUPTED, STOPPED, new_record, run_facts
+from macformer.lifecycle.environment import describe as describe_environment
+from macformer.lifecycle.record import COMPLETED, INTERRUPTED, STOPPED, file_sha256, new_record, run_facts
 from macformer.lifecycle.resume import config_hash, resolved_settings
 from macformer.lifecycle.session import close_run, start_run
 from macformer.training import wandb_run
@@ -162,9 +163,10 @@ def _fit_and_test(cfg: DictConfig, checkpoint: Path | None, summary: dict):
     trainer = instantiate(settings, callbacks=callbacks, logger=loggers or False,
                           plugins=[RunFolderCheckpointIO()])  # checkpoints never through TMPDIR or a link
     summary["device"] = _device(cfg, trainer.world_size)
+    summary["environment"] = describe_environment()
     for logger in loggers:
         if wandb_run.is_wandb(logger):
-            wandb_run.start(logger, resolved_settings(cfg), run_facts(cfg))
+            wandb_run.start(logger, resolved_settings(cfg), run_facts(cfg), summary["environment"])
         else:
             logger.log_hyperparams(resolved_settings(cfg))
 
@@ -190,6 +192,9 @@ def _fit_and_test(cfg: DictConfig, checkpoint: Path | None, summary: dict):
                                weights_only=True)
         if results:
             summary["test_accuracy"] = float(results[0]["test/accuracy"])
+        if best:
+            summary["best_checkpoint"] = os.path.relpath(best, output_dir(cfg))
+            summary["best_checkpoint_sha256"] = file_sha256(best)
     summary["status"] = COMPLETED
     return trainer
 

@@ -9,6 +9,7 @@ half of one.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -59,6 +60,9 @@ SCHEMA: dict[str, str] = {
     "throughput_steps": "training steps the two rates were measured over (fewer than 5: noisy)",
     "peak_memory_mb": "CUDA max allocated (GPU) or peak process RSS during training (CPU), MiB",
     "device": "e.g. 'cpu, 2 threads' or the GPU name (× processes under DDP)",
+    "environment": "the software and hardware the run was made with: Python, torch and its build, "
+                   "the packages, OS, CPU, threads, GPU (keys: macformer.lifecycle.environment."
+                   "ENVIRONMENT_SCHEMA); recorded, never used to decide anything",
     "attention_path": "the code path the attention ran (rmfa: reference or triton), null for an "
                       "attention with one path",
     "params": "trainable parameters",
@@ -70,6 +74,9 @@ SCHEMA: dict[str, str] = {
     "end_time": "ISO 8601 UTC end",
     "run_dir": "the run's output folder (hydra.run.dir)",
     "resumed_from": "the checkpoint this attempt continued from, null for a fresh start",
+    "best_checkpoint": "the best-validation checkpoint that was tested, relative to run_dir; null "
+                       "when none was tested",
+    "best_checkpoint_sha256": "sha256 (hex) of that checkpoint file as tested, null when none",
 }
 # What a run is, known before it trains (run_facts); the other keys are its outcome.
 FACTS = ("task", "attention", "kernel", "ppsbn", "num_features", "causal", "protocol", "dataset",
@@ -110,6 +117,15 @@ def write_summary(run_dir: str | os.PathLike, record: dict) -> Path:
     if missing:
         raise ValueError(f"summary lacks keys: {', '.join(missing)}")
     return atomic.write_text(Path(run_dir) / SUMMARY_NAME, json.dumps(record, indent=2, default=str) + "\n")
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """The sha256 (hex) of the file at `path`, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(2**20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def read_json(path: str | os.PathLike) -> dict | None:

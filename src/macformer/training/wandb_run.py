@@ -104,13 +104,15 @@ def offline_unless_reachable(where) -> bool:
     return True
 
 
-def start(logger, settings: dict, facts: dict) -> None:
-    """Log the flattened settings and the run's facts (`fact.task`, ...) as the config,
+def start(logger, settings: dict, facts: dict, environment: dict | None = None) -> None:
+    """Log the flattened settings, the run's facts (`fact.task`, ...) and its environment
+    (`environment.torch`, ...) as the config,
     and make the summary's val/accuracy the best one, not the last (offline when the
     server cannot be reached)."""
     offline_unless_reachable(f"{logger.save_dir}/wandb")
     run = logger.experiment
-    run.config.update({**flatten(settings), **flatten(facts, "fact.")}, allow_val_change=True)
+    run.config.update({**flatten(settings), **flatten(facts, "fact."), **flatten(environment or {}, "environment.")},
+                      allow_val_change=True)
     run.define_metric("val/accuracy", summary="max")
     run.define_metric("val/loss", summary="min")
 
