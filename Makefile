@@ -8,18 +8,49 @@ PY := $(VENV)/bin/python
 # e.g. TORCH_SPEC="torch --index-url https://download.pytorch.org/whl/cu124".
 TORCH_SPEC ?= torch==2.13.0
 PYTEST_ARGS ?=
+# The lock: every dependency of the runtime and the dev extra but torch, pinned with the
+# hashes of PyPI's files. LOCKED=0 installs pyproject's open ranges instead (to embed the
+# harness in an environment of your own; after a locked install, `rm $(VENV)/.installed`).
+LOCK ?= requirements.lock
+LOCKED ?= 1
 
-.PHONY: install test test-slow test-all lint clean toy bench data
+.PHONY: install lock test test-slow test-all lint clean toy bench data
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml $(LOCK)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --upgrade pip setuptools wheel
 	@# Keep an existing torch (a user's CUDA build); install TORCH_SPEC only if absent.
 	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install $(TORCH_SPEC)
+ifeq ($(LOCKED),0)
 	$(PY) -m pip install -e ".[dev]"
+else
+	$(PY) -m pip install --require-hashes -r $(LOCK)
+	$(PY) -m pip install --no-deps -e .
+endif
 	touch $@
+
+# Re-resolves the lock with uv (installed into the venv when missing), keeping the pins
+# that still fit pyproject; LOCK_UPGRADE=1 moves every pin to its newest release. It is
+# universal (every platform, Python from requires-python's floor up) and resolved beside
+# LOCK_TORCH, which is left out with its CUDA-only dependencies (nvidia-*, cuda-*): what
+# that torch pins exactly (triton) is locked at its version, so its CPU and CUDA builds fit.
+LOCK_TORCH ?= $(firstword $(TORCH_SPEC))
+LOCK_PYTHON ?= 3.10
+LOCK_INDEX ?= https://pypi.org/simple
+LOCK_UPGRADE ?= 0
+UV := $(VENV)/bin/uv
+LOCK_RESOLVE = pyproject.toml --extra dev --universal --python-version $(LOCK_PYTHON) \
+	--no-config --index-url $(LOCK_INDEX) -c $(VENV)/lock-torch.txt -q
+
+lock:
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	test -x $(UV) || $(PY) -m pip install "uv>=0.5"
+	echo "$(LOCK_TORCH)" > $(VENV)/lock-torch.txt
+	cuda=$$($(UV) pip compile $(LOCK_RESOLVE) --no-header --no-annotate | grep -oE '^(nvidia|cuda)-[^=]+' | sort -u); \
+		$(UV) pip compile $(LOCK_RESOLVE) --generate-hashes --custom-compile-command "make lock" \
+		$(if $(filter 1,$(LOCK_UPGRADE)),--upgrade) $$(printf -- ' --no-emit-package %s' torch $$cuda) -o $(LOCK)
 
 # The fast tier: every test except the end-to-end ones marked `slow` (tests/conftest.py).
 test: install
