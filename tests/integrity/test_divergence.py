@@ -10,7 +10,8 @@ import torch
 from integrity_helpers import overrides, run_dir, summary_of, train_here
 from training_helpers import compose_cfg
 
-from macformer.checks import ConfigError, check_config
+from macformer.checks import check_config
+from macformer.checks.errors import ConfigError
 from macformer.lifecycle.outcome import TrainingDiverged
 from macformer.training.callbacks.training_health import SkipCounter, TrainingHealth
 

@@ -8,7 +8,8 @@ import sys
 
 # The run around training, and the settings' checks it starts with.
 MODULES = [*(f"macformer.lifecycle.{name}" for name in ("resume", "lock", "provenance", "outcome", "record",
-                                                          "session", "run_folder", "os_error", "run_folder_callback")),
+                                                          "session", "run_folder", "os_error", "run_folder_callback",
+                                                          "run_lifecycle")),
            "macformer.checks"]
 
 

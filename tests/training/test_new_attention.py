@@ -73,7 +73,8 @@ def test_a_registered_attention_runs_and_is_named_everywhere(toy, lra_data, tmp_
 def test_the_checks_know_its_options(toy, tmp_path):
     from training_helpers import compose_cfg
 
-    from macformer.checks import ConfigError, check_config
+    from macformer.checks import check_config
+    from macformer.checks.errors import ConfigError
 
     overrides = smoke_overrides(tmp_path, tmp_path, toy, "attention=toy", "attention.options.kernel=cosine")
     with pytest.raises(ConfigError, match="attention.options.kernel='cosine'.*allowed values: exp"):

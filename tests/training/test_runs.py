@@ -10,7 +10,7 @@ import torch
 from hydra.errors import ConfigCompositionException
 from training_helpers import compose_cfg, smoke_overrides, train_smoke
 
-from macformer.checks import ConfigError
+from macformer.checks.errors import ConfigError
 from macformer.lifecycle.record import SCHEMA, SUMMARY_NAME
 
 LISTOPS = ["task=listops", "attention=rmfa", "kernel=exp"]

@@ -119,3 +119,16 @@ def ensure_generated(task: str, data_dir, sizes: dict, seed: int, dataset: str =
         folder = generate(task, data_dir, sizes, seed, dataset, workers=1 if small else None,
                           progress=not small)
         return f"{message} into {folder}"
+
+
+def generate_missing(cfg) -> str | None:
+    """For a run's config: its ListOps / Pathfinder / Path-X at the profile's sizes
+    (`generate.*`) when missing; return what was done, or None."""
+    from .random_inputs import TARGET as RANDOM_INPUTS  # imports Lightning: only when a run asks
+
+    task = cfg.task.name
+    if task not in GENERABLE or cfg.data.get("_target_") == RANDOM_INPUTS:
+        return None  # the data module reports missing files itself (random inputs need none)
+    sizes = dict(cfg.generate.listops if task == "listops" else cfg.generate.pathfinder)
+    return ensure_generated(task, cfg.paths.data_dir, {k: int(v) for k, v in sizes.items()},
+                            int(cfg.generate.seed), cfg.data.dataset)

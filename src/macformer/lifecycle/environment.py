@@ -91,18 +91,27 @@ def describe() -> dict:
 
 
 def one_line(environment: dict | None) -> str:
-    """`environment` in one line for a table's provenance: what tells two environments apart."""
-    if not environment:
+    """`environment` in one line for a table's provenance: what tells two environments apart
+    (software versions, OS, and the CPU model and threads, or the GPU). `?` marks a key the
+    summary left null; the same environment always gives the same line."""
+    if not isinstance(environment, dict) or not environment:
         return "environment not recorded"
+
+    def get(key: str) -> str:
+        value = environment.get(key)
+        return "?" if value is None or value == "" else str(value)
+
     gpu = environment.get("gpu")
-    device = (f"{gpu['name']} (sm {gpu['compute_capability']}, driver {gpu.get('driver') or '?'})" if gpu
-              else f"{environment.get('cpu_model') or 'unknown CPU'}, {environment.get('threads')} threads")
-    torch_build = environment.get("torch") or "?"
+    if isinstance(gpu, dict):
+        device = (f"{gpu.get('name') or '?'} (sm {gpu.get('compute_capability') or '?'}, "
+                  f"driver {gpu.get('driver') or '?'})")
+    else:
+        device = f"{environment.get('cpu_model') or 'unknown CPU'}, {get('threads')} threads"
+    torch_build = get("torch")
     if environment.get("cuda"):
-        torch_build += f" (CUDA {environment['cuda']}, cuDNN {environment.get('cudnn') or '?'})"
-    return (f"Python {environment.get('python')}, torch {torch_build}, triton {environment.get('triton') or '-'}, "
-            f"lightning {environment.get('pytorch_lightning')}, numpy {environment.get('numpy')}; "
-            f"{environment.get('os')}; {device}")
+        torch_build += f" (CUDA {get('cuda')}, cuDNN {get('cudnn')})"
+    return (f"Python {get('python')}, torch {torch_build}, triton {environment.get('triton') or '-'}, "
+            f"lightning {get('pytorch_lightning')}, numpy {get('numpy')}; {get('os')}; {device}")
 
 
 if __name__ == "__main__":  # `python -m macformer.lifecycle.environment`: this machine's

@@ -1,4 +1,7 @@
 """How a run ended: its status, stop reason and message in summary.json, and the exit code.
+This is the one place that decides it: `describe_end` for a fit that returned,
+`describe_failure` for one that raised (training/stop_reason.py only reads why Lightning's
+fit returned).
 
 - completed: max_steps reached (or a protocol's own early stopping, stop_reason says which);
 - stopped: training ended early but cleanly (trainer.max_time): re-running continues it;
@@ -16,9 +19,11 @@ import signal
 import threading
 
 from .os_error import describe_os_error
-from .record import FAILED, INTERRUPTED
+from .record import COMPLETED, FAILED, INTERRUPTED, STOPPED
 
 EXIT_CODES = {"SIGINT": 130, "SIGTERM": 143}
+# Why a fit returned without an error (read from the trainer by training/stop_reason.py).
+MAX_STEPS, MAX_TIME, EARLY_STOPPING, SHOULD_STOP = "max_steps", "max_time", "early_stopping", "should_stop"
 
 
 class RunError(RuntimeError):
@@ -78,6 +83,17 @@ class SignalRecorder:
         for signum, handler in self._saved.items():  # also undoes Lightning's SIG_IGN after Ctrl-C
             signal.signal(signum, handler)
         self._saved = {}
+
+
+def describe_end(reason: str, steps: int, max_steps: int, max_time=None) -> dict:
+    """Summary fields (status, stop_reason, and error when stopped) for a fit that returned
+    for `reason` after `steps` of `max_steps` (`max_time`: trainer.max_time, if set).
+    A stopped run is not done: it is not tested, and a re-run continues from last.ckpt."""
+    if reason not in (MAX_TIME, SHOULD_STOP):
+        return {"status": COMPLETED, "stop_reason": reason}
+    cause = f"trainer.max_time={max_time}" if reason == MAX_TIME else "a callback"
+    return {"status": STOPPED, "stop_reason": reason,
+            "error": f"stopped by {cause} at step {steps} of {max_steps}; re-run the same command to continue"}
 
 
 def describe_failure(error: BaseException, received: str | None, step: int, folder=None) -> dict:

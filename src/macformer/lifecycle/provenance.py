@@ -1,4 +1,5 @@
-"""A run's provenance, written only by the process that trains it.
+"""A run's provenance, written only by the process that trains it: the code it ran
+(`git_commit`, into summary.json), its configs and its log.
 
 Hydra itself would write `.hydra/` and `train.log` into the run folder before the job
 starts, so a job that only finds its run completed (and skips it) would rewrite the
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -23,6 +25,19 @@ from macformer import atomic
 
 LOG_NAME = "train.log"
 LOG_FORMAT = "[%(asctime)s][%(name)s][%(levelname)s] - %(message)s"
+REPO_ROOT = Path(__file__).resolve().parents[3]  # src/macformer/lifecycle/ -> the checkout
+
+
+def git_commit() -> str | None:
+    """HEAD of the checkout this code runs from, '+dirty' when tracked files changed; None outside git."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True,
+                              timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO_ROOT,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+        return head + ("+dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return None
 
 
 def write_configs(run_dir: Path, cfg: DictConfig, overrides: Sequence[str]) -> None:

@@ -77,7 +77,7 @@ def calibration_job(job: Job, steps: int, root: Path, random_inputs: bool | None
     overrides = (*[o for o in job.overrides if not o.startswith(("logger=", "run.force", "run.resume"))],
                  f"task.max_steps={steps}", f"task.eval_every={steps}", "task.warmup_steps=1",
                  "run.force=true", "run.resume=false", f"hydra.run.dir={run_dir}",
-                 "+callbacks.phase_timer._target_=macformer.reproduce.phase_timer.PhaseTimer",
+                 "+callbacks.phase_timer._target_=macformer.training.callbacks.phase_timer.PhaseTimer",
                  f"+callbacks.phase_timer.path={run_dir / 'phases.json'}")
     cfg = compose_run(overrides)
     if random_inputs or (random_inputs is None and not data_is_there(cfg)):

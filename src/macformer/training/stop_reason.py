@@ -1,4 +1,5 @@
-"""Training that ends before max_steps without an error: why, and how it continues.
+"""Why `trainer.fit` returned, read from Lightning's trainer. What that makes of the run
+(completed or stopped, and its message) is lifecycle/outcome.py's `describe_end`.
 
 `trainer.max_time` (e.g. a SLURM allocation) stops a run cleanly: the run is recorded
 `stopped` (not completed), last.ckpt is saved at that very step, and re-running the same
@@ -13,7 +14,7 @@ from __future__ import annotations
 import pytorch_lightning as pl
 from pytorch_lightning.callbacks import EarlyStopping, Timer
 
-MAX_STEPS, MAX_TIME, EARLY_STOPPING, SHOULD_STOP = "max_steps", "max_time", "early_stopping", "should_stop"
+from macformer.lifecycle.outcome import EARLY_STOPPING, MAX_STEPS, MAX_TIME, SHOULD_STOP
 
 
 def stop_reason(trainer: pl.Trainer, steps: int = 0) -> str:

@@ -1,7 +1,8 @@
 """What a training run sends to W&B (logger=wandb), so that a dashboard reads like the
-report's tables: the run is named, grouped and tagged by the tables' labels, its config
-is the flattened resolved settings plus the run's facts, and its summary holds the
-outcome that summary.json records (status, best validation, test, tokens/s, memory).
+report's tables: the run is named, grouped and tagged by the tables' labels (the tags
+come from the config's `run_tags` resolver, config.py), its config is the flattened
+resolved settings plus the run's facts, and its summary holds the outcome that
+summary.json records (status, best validation, test, tokens/s, memory).
 
 The curves themselves go through Lightning's WandbLogger (val/..., train/..., perf/...,
 and diag/... for the attention diagnostics: W&B makes one panel section per prefix).
@@ -33,19 +34,6 @@ OFFLINE_MODES = ("offline", "disabled", "dryrun")
 SUMMARY_KEYS = ("status", "stop_reason", "error", "val_accuracy", "best_step", "test_accuracy",
                 "chance_accuracy", "steps", "max_steps", "train_seconds", "train_tokens_per_second",
                 "train_steps_per_second", "peak_memory_mb", "skipped_steps", "params", "device")
-
-
-def run_tags(task: str, label: str, attention, protocol: str, seed: int, profile: str,
-             sweep_id: str | None) -> list[str]:
-    """`key:value` tags, one per label of the tables (filterable on a dashboard):
-    task, row, form (causal / non-causal), kernel, seed, sweep, protocol, profile."""
-    from macformer.attention import variant_facts
-
-    facts = variant_facts(attention["name"], attention.get("options") or {})
-    form = None if facts["causal"] is None else ("causal" if facts["causal"] else "non-causal")
-    tags = {"task": task, "row": label, "form": form, "kernel": facts["kernel"], "seed": seed,
-            "sweep": sweep_id, "protocol": protocol, "profile": profile}
-    return [f"{key}:{value}"[:64] for key, value in tags.items() if value is not None]
 
 
 def flatten(settings: dict, prefix: str = "") -> dict:

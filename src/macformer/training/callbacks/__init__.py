@@ -1,2 +1,2 @@
-"""Lightning callbacks, one per file. conf/callbacks/default.yaml names each one: those
-it instantiates, and in a comment the ones train.py adds itself."""
+"""Lightning callbacks, one per file. conf/callbacks/default.yaml names those it
+instantiates; always_on.py adds the ones every run has (and its comment lists them)."""

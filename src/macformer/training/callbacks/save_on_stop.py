@@ -7,7 +7,8 @@ from pathlib import Path
 import pytorch_lightning as pl
 from pytorch_lightning.utilities.exceptions import SIGTERMException
 
-from macformer.training.stop_reason import MAX_TIME, SHOULD_STOP, stop_reason
+from macformer.lifecycle.outcome import MAX_TIME, SHOULD_STOP
+from macformer.training.stop_reason import stop_reason
 
 
 class SaveOnStop(pl.Callback):

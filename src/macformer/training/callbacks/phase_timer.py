@@ -1,5 +1,6 @@
-"""A Lightning callback for calibration runs: when each training batch starts, when each
-validation starts, when training ends, written to a JSON file at the end of fit.
+"""A Lightning callback for the reproduce driver's calibration runs (reproduce/calibration.py
+adds it as `+callbacks.phase_timer`): when each training batch starts, when each validation
+starts, when training ends, written to a JSON file at the end of fit.
 
 The intervals between batch starts include data loading, which the throughput monitor
 leaves out; a sweep's wall time includes it, so the estimate is built on these.
