@@ -10,7 +10,7 @@ What is measured, for each shape (batch, heads, head_dim), sequence length and m
   module's parameters (training).
 All variants see the same float32 q, k, v (drawn once per length) and the same key
 padding mask (each sequence keeps a random length in [N/2, N], as padded LRA batches
-do). Variants: softmax (PyTorch's fused SDPA), softmax_materialized (the N x N form
+do). Variants: softmax (PyTorch's SDPA), softmax_materialized (the N x N form
 of the LRA ports), kernelized (exact, exp kernel, O(N^2)), rfa, rmfa for each of the
 five kernels (ppSBN on, as trained), performer. Random-feature variants use
 `--num-features` (128, the authors' D) features.

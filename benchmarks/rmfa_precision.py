@@ -27,7 +27,7 @@ import torch  # noqa: E402
 
 from benchmarks.measure import time_ms  # noqa: E402
 from macformer.attention import build_attention  # noqa: E402
-from macformer.attention.rmf.triton_rmfa import KernelConfig, rmfa_triton  # noqa: E402
+from macformer.attention.rmf.triton_rmfa import KernelConfig, run_kernels  # noqa: E402
 
 CONFIGS = {  # label -> (projections in hi/lo bf16, attention products)
     "fp32 / fp32": (False, "ieee"),
@@ -39,8 +39,8 @@ CONFIGS = {  # label -> (projections in hi/lo bf16, attention products)
 
 def run(attention, q, k, v, mask, config):
     tables = attention.features.triton_tables(config.feature_block)
-    return rmfa_triton(q, k, v, mask, tables, attention.ppsbn, attention.causal, attention.denominator_floor,
-                       config)
+    return run_kernels(q, k, v, mask, tables, ppsbn=attention.ppsbn, causal=attention.causal,
+                       denominator_floor=attention.denominator_floor, config=config)
 
 
 def errors(args, causal: bool) -> list[dict]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-REFERENCE = "softmax"  # speed-ups are relative to fused SDPA softmax
+REFERENCE = "softmax"  # speed-ups are relative to SDPA softmax
 TARGET_VARIANT = "rmfa-exp"
 
 

@@ -26,8 +26,8 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 # Pointer types per kernel argument, in order (q, k, v in bf16 as under 16-bit mixed
-# precision; the states, masks and feature tables in fp32, the tiles' slot counts int32).
-TABLES = ("*fp32", "*fp32", "*fp32", "*i32")  # signs, bias, scale, slots
+# precision; the states, masks and feature tables in fp32, the tiles' degrees int32).
+TABLES = ("*fp32", "*fp32", "*fp32", "*i32")  # signs, bias, scale, tile_degrees
 POINTERS = {
     "_state_kernel": ("*bf16", "*bf16", "*fp32", "*fp32", "*fp32", *TABLES),
     "_output_kernel": ("*bf16",) * 3 + ("*fp32",) * 5 + TABLES,

@@ -26,7 +26,7 @@ import torch  # noqa: E402
 
 from benchmarks.measure import time_ms  # noqa: E402
 from macformer.attention import build_attention  # noqa: E402
-from macformer.attention.rmf.triton_rmfa import KernelConfig, rmfa_triton  # noqa: E402
+from macformer.attention.rmf.triton_rmfa import KernelConfig, run_kernels  # noqa: E402
 
 CONFIGS = [KernelConfig(block=b, feature_block=f, num_warps=w, backward_warps=bw, att=a)
            for b, f, w, bw, a in ((64, 32, 8, 8, "bf16x3"), (64, 32, 8, 8, "bf16"), (64, 32, 4, 8, "bf16"),
@@ -94,7 +94,8 @@ def main(argv=None) -> int:
             tables = attention.features.triton_tables(config.feature_block)
 
             def step(attention=attention, config=config, tables=tables):
-                rmfa_triton(q, k, v, None, tables, True, attention.causal, 1.0, config).sum().backward()
+                run_kernels(q, k, v, None, tables, ppsbn=True, causal=attention.causal, denominator_floor=1.0,
+                            config=config).sum().backward()
             try:
                 step()
                 steps[(spec(config), causal)] = step

@@ -15,7 +15,10 @@ from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
-CONFIG_DIR = Path(__file__).resolve().parents[2] / "conf"
+from macformer.conf_dir import CONFIG_DIR  # re-exported: callers of config.CONFIG_DIR keep working
+
+__all__ = ["CONFIG_DIR", "compose_run", "output_dir", "register_resolvers", "run_label", "run_suffix",
+           "run_tags"]
 
 
 def run_label(attention, protocol: str = "lra") -> str:
@@ -40,10 +43,17 @@ def run_suffix(tag) -> str:
     return f"-{tag}"
 
 
-def run_tags(task, label, attention, protocol, seed, profile, sweep_id=None) -> list[str]:
-    from macformer.training.wandb_run import run_tags as tags
+def run_tags(task: str, label: str, attention, protocol: str, seed: int, profile: str,
+             sweep_id: str | None = None) -> list[str]:
+    """`key:value` tags of a W&B run, one per label of the tables (filterable on a
+    dashboard): task, row, form (causal / non-causal), kernel, seed, sweep, protocol, profile."""
+    from macformer.attention import variant_facts
 
-    return tags(task, label, attention, protocol, seed, profile, sweep_id)
+    facts = variant_facts(attention["name"], attention.get("options") or {})
+    form = None if facts["causal"] is None else ("causal" if facts["causal"] else "non-causal")
+    tags = {"task": task, "row": label, "form": form, "kernel": facts["kernel"], "seed": seed,
+            "sweep": sweep_id, "protocol": protocol, "profile": profile}
+    return [f"{key}:{value}"[:64] for key, value in tags.items() if value is not None]
 
 
 def register_resolvers() -> None:
@@ -79,7 +89,7 @@ def _run_dir(cfg: DictConfig) -> str:
     """hydra.run.dir; a setting that makes it unsafe (run.tag) is a ConfigError, not a trace."""
     from omegaconf.errors import InterpolationResolutionError
 
-    from macformer.checks import ConfigError
+    from macformer.checks.errors import ConfigError
 
     try:
         return str(cfg.hydra.run.dir)

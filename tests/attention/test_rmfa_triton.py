@@ -42,6 +42,13 @@ def inputs(n, head_dim=16, dtype=torch.float32, seed=0, scale=1.0):
     return q, k, v, mask
 
 
+def naive_output(attention, q, k, v, mask):
+    """The module's output by the naive definition: naive_rmfa, then ppSBN's post-scale γ."""
+    out = naive_rmfa(q, k, v, mask, attention.features, ppsbn=attention.ppsbn, causal=attention.causal,
+                     denominator_floor=attention.denominator_floor)
+    return attention.post_scale(out) if attention.post_scale is not None else out
+
+
 def compare(attention, q, k, v, mask, tol):
     """The Triton output and gradients against the naive form in float64."""
     out = attention(q, k, v, mask)
@@ -51,7 +58,7 @@ def compare(attention, q, k, v, mask, tol):
     grads = torch.autograd.grad((out.float() * w).sum(), [q, k, v, *params])
     naive = attention.double()
     ref_in = [t.detach().double().requires_grad_() for t in (q, k, v)]
-    ref = naive_rmfa(naive, *ref_in, mask)
+    ref = naive_output(naive, *ref_in, mask)
     ref_params = [naive.post_scale.gamma] if naive.post_scale is not None else []
     ref_grads = torch.autograd.grad((ref * w.double()).sum(), [*ref_in, *ref_params])
     attention.float()

@@ -33,7 +33,8 @@ def check(kernel: str, causal: bool, dtype: torch.dtype, n: int = 300) -> list[s
     grads = torch.autograd.grad((out.float() * w).sum(), (q, k, v, attention.post_scale.gamma))
     attention.double()
     ref_in = [t.detach().double().requires_grad_() for t in (q, k, v)]
-    ref = naive_rmfa(attention, *ref_in, mask)
+    ref = attention.post_scale(naive_rmfa(*ref_in, mask, attention.features, ppsbn=attention.ppsbn,
+                                          causal=attention.causal, denominator_floor=attention.denominator_floor))
     ref_grads = torch.autograd.grad((ref * w.double()).sum(), (*ref_in, attention.post_scale.gamma))
     # Errors of D = 128 products add up like a random walk: √D units, with a margin of 8;
     # a 16-bit result is rounded once more to its dtype.

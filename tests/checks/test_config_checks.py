@@ -14,8 +14,9 @@ import pytest
 import torch
 
 from macformer.attention import attention_options, attentions
-from macformer.checks import ConfigError, check_config
+from macformer.checks import check_config
 from macformer.checks.attention import option_rules
+from macformer.checks.errors import ConfigError
 from macformer.config import compose_run
 from macformer.train import train
 

@@ -148,7 +148,7 @@ def test_macformer_report_into_a_read_only_folder_and_from_one(tmp_path):
 @pytest.mark.parametrize("make, args, line", [
     (None, ["--format", "html"], "macformer-report: error: argument --format: invalid choice: 'html' "
                                  "(choose from 'markdown', 'latex') (see macformer-report --help)"),
-    ("file", ["--out", "{tmp}/a-file"], "report: cannot write {tmp}/a-file/cpu: Not a directory; pass --out "
+    ("file", ["--out", "{tmp}/a-file"], "report: cannot write {tmp}/a-file/cpu/runs/listops/softmax/seed0: Not a directory; pass --out "
                                         "a writable folder (the runs under {tmp}/runs are only read, so a "
                                         "read-only runs folder can be reported elsewhere)"),
     ("file", ["--runs", "{tmp}/a-file"], "report: runs folder {tmp}/a-file is not a folder; nothing written"),

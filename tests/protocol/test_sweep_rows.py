@@ -24,7 +24,7 @@ def test_row_names_match_the_run_labels():
     from hydra import compose, initialize_config_dir
 
     from macformer import config  # noqa: F401  (registers the resolvers)
-    from macformer.config import CONFIG_DIR
+    from macformer.conf_dir import CONFIG_DIR
 
     with initialize_config_dir(str(CONFIG_DIR), version_base="1.3"):
         for row in (r for s in sweeps_of("paper", ("core", "ablations", "pathx")) for r in s.rows):

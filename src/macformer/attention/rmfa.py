@@ -11,9 +11,10 @@ factor f(d^-1/2)/f(-d^-1/2) (1.42 for exp at d = 32): non-causally every positio
 almost the same global mean of v, while the causal running mean carries position.
 
 Paths (same result, tested equal against rmf/naive.py; `path`, resolved in
-rmf/paths.py): on a CPU the grouped reference feature map feeds `linear_attention`
-block by block; on a GPU the Triton kernels (rmf/triton_rmfa.py) compute pre-scaling,
-features, state and normalisation with no feature tensor in memory.
+rmf/paths.py), one signature, picked by name from rmf.paths.PATHS: on a CPU the
+reference path (rmf/reference.py) feeds the grouped feature map to `linear_attention`
+block by block; on a GPU the fused Triton kernels (rmf/triton_rmfa.py) compute
+pre-scaling, features, state and normalisation with no feature tensor in memory.
 """
 
 from __future__ import annotations
@@ -22,18 +23,12 @@ import torch
 from torch import nn
 
 from .kernels import check_kernel
-from .linear_attention import (
-    at_least_float32,
-    linear_attention,
-    linear_attention_weights,
-    to_dtype_saturating,
-)
+from .linear_attention import at_least_float32, linear_attention_weights, to_dtype_saturating
 from .ppsbn import PostScale
 from .registry import register_attention
-from .rmf.paths import check_path, resolve_path
+from .rmf.paths import PATHS, check_path, resolve_path
 from .rmf.random_maclaurin import RandomMaclaurinFeatures
-from .rmf.triton_rmfa import KernelConfig, rmfa_triton
-from .scaling import check_radius, max_norm, scale_queries_keys
+from .rmf.reference import scaled_queries_keys
 
 
 @register_attention("rmfa")
@@ -52,30 +47,13 @@ class RandomMaclaurinFeatureAttention(nn.Module):
         self.post_scale = (PostScale(num_heads, head_dim, power=ppsbn_power, shared=shared_gamma)
                            if ppsbn else None)
 
-    def _scaled(self, q, k, key_padding_mask):
-        q, k = scale_queries_keys(q, k, ppsbn=self.ppsbn)
-        self._check_radius(q, k, key_padding_mask)
-        return q, k
-
-    def _check_radius(self, q, k, key_padding_mask, scale: float = 1.0):
-        """Without ppSBN, refuse a (scale·q)·(scale·k) outside the kernel's radius of convergence."""
-        if not self.ppsbn:
-            # |q·k| ≤ max|q|·max|k| (Cauchy–Schwarz): a cheap sufficient check.
-            bound = scale * scale * max_norm(q.detach().float(), None) * max_norm(k.detach().float(), key_padding_mask)
-            check_radius(self.kernel, bound, "the bound max‖q‖·max‖k‖ on |q·k|")
-
     def forward(self, q, k, v, key_padding_mask=None):
         dtype = q.dtype
         # Products of up to max_degree projections overflow half precision: run in fp32.
         with torch.autocast(device_type=q.device.type, enabled=False):
             self.last_path = self.path_for(q)
-            if self.last_path == "triton":
-                out = self._triton(q, k, v, key_padding_mask)
-            else:
-                q, k, v = at_least_float32(q, k, v)
-                q, k = self._scaled(q, k, key_padding_mask)
-                out = linear_attention(self.features.blocks(q), self.features.blocks(k), v, key_padding_mask,
-                                       causal=self.causal, denominator_floor=self.denominator_floor)
+            out = PATHS[self.last_path](q, k, v, key_padding_mask, self.features, ppsbn=self.ppsbn,
+                                        causal=self.causal, denominator_floor=self.denominator_floor)
             if self.post_scale is not None:
                 out = self.post_scale(out)
         return to_dtype_saturating(out, dtype)
@@ -84,17 +62,8 @@ class RandomMaclaurinFeatureAttention(nn.Module):
         """The path that runs for q (rmf/paths.py): reference or triton."""
         return resolve_path(self.path, q.is_cuda, q.shape[-1])
 
-    def _triton(self, q, k, v, key_padding_mask):
-        """Pre-scaling, features, state and normalisation in the Triton kernels (fp32 inside)."""
-        # The kernels scale by d^-1/4 themselves: check the radius on what they see.
-        self._check_radius(q, k, key_padding_mask, scale=q.shape[-1] ** -0.25)
-        config = KernelConfig.for_device(q.device)
-        tables = self.features.triton_tables(config.feature_block)
-        return rmfa_triton(q, k, v, key_padding_mask, tables, self.ppsbn, self.causal,
-                           self.denominator_floor, config)
-
     def attention_weights(self, q, k, key_padding_mask=None):
         """[B, H, N, N]: the weights the forward applies to v (for diagnostics)."""
-        q, k = self._scaled(*at_least_float32(q, k), key_padding_mask)
+        q, k = scaled_queries_keys(*at_least_float32(q, k), key_padding_mask, self.kernel, self.ppsbn)
         return linear_attention_weights(self.features(q), self.features(k), key_padding_mask,
                                         self.causal, self.denominator_floor)

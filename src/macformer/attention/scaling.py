@@ -41,3 +41,11 @@ def max_norm(x: torch.Tensor, key_padding_mask: torch.Tensor | None) -> float:
     if key_padding_mask is not None:
         norms = norms * key_padding_mask[:, None, :]
     return float(norms.max()) if norms.numel() else 0.0
+
+
+def check_qk_radius(kernel: str, q: torch.Tensor, k: torch.Tensor, key_padding_mask: torch.Tensor | None,
+                    scale: float = 1.0) -> None:
+    """Refuse a (scale·q)·(scale·k) that may leave the kernel's radius of convergence, for
+    inputs without ppSBN: |q·k| ≤ max‖q‖·max‖k‖ (Cauchy–Schwarz), a cheap sufficient check."""
+    bound = scale * scale * max_norm(q.detach().float(), None) * max_norm(k.detach().float(), key_padding_mask)
+    check_radius(kernel, bound, "the bound max‖q‖·max‖k‖ on |q·k|")

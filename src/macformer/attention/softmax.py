@@ -1,5 +1,6 @@
-"""Exact softmax attention, softmax(QKᵀ/√d)V: the fused kernel, and the materialised
-form the LRA PyTorch ports ran (kept as a speed/memory reference).
+"""Exact softmax attention, softmax(QKᵀ/√d)V: PyTorch's scaled_dot_product_attention
+(SDPA), and the materialised form the LRA PyTorch ports ran (kept as a speed/memory
+reference).
 
 Options for the Macformer authors' protocol: their LRA code (`--former maclauformer`)
 wraps every attention, softmax included, in ppSBN: q and k are pre-scaled to unit

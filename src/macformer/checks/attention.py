@@ -36,10 +36,10 @@ def option_rules(attention: str) -> dict[str, object]:
 
 def _rmfa_paths() -> tuple:
     try:
-        from macformer.attention.rmf.paths import PATHS
+        from macformer.attention.rmf.paths import PATH_OPTIONS
     except ImportError:  # an rmfa without a `path` option
         return ()
-    return tuple(PATHS)
+    return tuple(PATH_OPTIONS)
 
 
 def _rule_for(option: str, default, rules: dict):

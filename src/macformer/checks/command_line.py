@@ -66,7 +66,7 @@ def sweep_group_problem(overrides: Sequence[str]) -> str | None:
     for override in overrides:
         key, _, name = override.lstrip("+~").partition("=")
         if key == "sweep" or key.startswith("sweep."):
-            from macformer.config import CONFIG_DIR
+            from macformer.conf_dir import CONFIG_DIR
 
             groups = ", ".join(sorted(p.stem for p in (CONFIG_DIR / "sweep").glob("*.yaml")))
             return (f"{override}: sweep groups ({groups}) are run by `macformer-reproduce --sweep "

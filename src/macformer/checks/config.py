@@ -113,7 +113,7 @@ def _check_paths(cfg: DictConfig) -> None:
 
 
 def _attention_file(name: str):
-    from macformer.config import CONFIG_DIR
+    from macformer.conf_dir import CONFIG_DIR
 
     path = CONFIG_DIR / "attention" / f"{name}.yaml"
     return path if path.is_file() else None

@@ -24,7 +24,7 @@ FRACTION_BELOW_ONE = Number(0, 1, open_high=True)
 
 
 def protocol_names() -> tuple[str, ...]:
-    from macformer.config import CONFIG_DIR
+    from macformer.conf_dir import CONFIG_DIR
 
     return tuple(sorted(p.stem for p in Path(CONFIG_DIR, "protocol").glob("*.yaml")))
 

@@ -1,5 +1,5 @@
 """A random Maclaurin draw laid out for the Triton kernels: features by descending
-degree in tiles, one ±1 projection slot per factor.
+degree in tiles, one ±1 projection per factor.
 
 For features p (the constant √a_0 first, then the random ones by descending degree,
 padded to whole tiles):
@@ -7,10 +7,11 @@ padded to whole tiles):
     φ_p(x) = scale_p · Π_{i < K_t} (x · W[i, :, p] + B[i, p])
 
 W[i, :, p] is the Rademacher vector of factor i of feature p, or 0 with B[i, p] = 1 when
-p has at most i factors; the constant has no factor but B[0, p] = 1. K_t, the slots
-tile t needs, is the degree of its first feature, so later tiles (degree 1 or 2) cost
-one or two projections. Padding features have scale 0. W holds only ±1 and 0 and B
-only 0 and 1, exact in bf16; the scales stay in fp32.
+p has at most i factors; the constant has no factor but B[0, p] = 1. K_t, the number
+of factors tile t runs over, is its highest degree (that of its first feature), so
+later tiles (degree 1 or 2) cost one or two projections. Padding features have scale
+0. W (`signs`) holds only ±1 and 0 and B (`bias`) only 0 and 1, exact in bf16; the
+scales stay in fp32.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ class FeatureTables:
     signs: torch.Tensor  # [K_max, d, P]: ±1, or 0 where the feature has no such factor
     bias: torch.Tensor  # [K_max, P]: 0, or 1 where it has none
     scale: torch.Tensor  # [P]: √a_0 for the constant, √(a_N / P(N)) / √(D − 1), 0 for padding
-    slots: torch.Tensor  # [P / feature_block] int32: factors each tile needs
+    tile_degrees: torch.Tensor  # [P / feature_block] int32: K_t, each tile's highest degree
     feature_block: int
 
     @property
@@ -34,10 +35,10 @@ class FeatureTables:
 
     @property
     def num_tiles(self) -> int:
-        return self.slots.shape[0]
+        return self.tile_degrees.shape[0]
 
     def pointers(self) -> tuple[torch.Tensor, ...]:
-        return self.signs, self.bias, self.scale, self.slots
+        return self.signs, self.bias, self.scale, self.tile_degrees
 
     def ready(self, feature_block: int, device: torch.device) -> FeatureTables:
         if feature_block != self.feature_block:
@@ -57,7 +58,7 @@ def build_tables(degrees: torch.Tensor, signs: list[torch.Tensor], scales: torch
     total = 1 + num_random
     padded = -(-total // feature_block) * feature_block
     k_max = int(degrees.max()) if num_random else 1
-    w = torch.zeros(k_max, d, padded, dtype=torch.float32)
+    signs_table = torch.zeros(k_max, d, padded, dtype=torch.float32)
     bias = torch.ones(k_max, padded, dtype=torch.float32)
     scale = torch.zeros(padded, dtype=torch.float32)
     scale[0] = constant
@@ -65,10 +66,10 @@ def build_tables(degrees: torch.Tensor, signs: list[torch.Tensor], scales: torch
     degree_of[0] = 1  # the constant: one factor, 0 · x + 1
     for p, f in enumerate(order, start=1):
         n = int(degrees[f])
-        w[:n, :, p] = signs[f].t().float()
+        signs_table[:n, :, p] = signs[f].t().float()
         bias[:n, p] = 0.0
         scale[p] = float(scales[f])
         degree_of[p] = n
     degree_of[total:] = 1  # padding: one factor (1), times scale 0
-    slots = degree_of.view(-1, feature_block).max(dim=1).values.to(torch.int32)
-    return FeatureTables(w, bias, scale, slots, feature_block)
+    tile_degrees = degree_of.view(-1, feature_block).max(dim=1).values.to(torch.int32)
+    return FeatureTables(signs_table, bias, scale, tile_degrees, feature_block)

@@ -1,10 +1,12 @@
-"""RMFA written plainly, as the definition the fast paths are tested against.
+"""RMFA written plainly, as the definition the paths (reference.py, triton_rmfa.py) are
+tested against, with their signature.
 
 φ(x)_0 = √a_0 and φ(x)_j = scale_j · Π_{i < N_j} w_{j,i}·x, feature by feature; then
 
-    out_i = γ ⊙ Σ_{j visible from i} (φ(q_i)·φ(k_j)) v_j / max(Σ_{j visible} φ(q_i)·φ(k_j), floor)
+    out_i = Σ_{j visible from i} (φ(q_i)·φ(k_j)) v_j / max(Σ_{j visible} φ(q_i)·φ(k_j), floor)
 
-with the [N, N] score matrix built explicitly (O(N²): for tests on small inputs).
+with the [N, N] score matrix built explicitly (O(N²): for tests on small inputs). As
+for the paths, ppSBN's post-scale γ ⊙ out is the caller's.
 """
 
 from __future__ import annotations
@@ -28,11 +30,11 @@ def naive_features(features, x: torch.Tensor) -> torch.Tensor:
     return torch.stack(out, dim=-1)
 
 
-def naive_rmfa(attention, q, k, v, key_padding_mask=None) -> torch.Tensor:
-    """The output of an `rmfa` module `attention` for q, k, v [B, H, N, d], in the inputs' dtype."""
-    q, k = scale_queries_keys(q, k, ppsbn=attention.ppsbn)
-    phi_q, phi_k = naive_features(attention.features, q), naive_features(attention.features, k)
+def naive_rmfa(q, k, v, key_padding_mask, features, *, ppsbn: bool, causal: bool,
+               denominator_floor: float) -> torch.Tensor:
+    """q, k, v [B, H, N, d] -> [B, H, N, d] in the inputs' dtype, before ppSBN's post-scale."""
+    q, k = scale_queries_keys(q, k, ppsbn=ppsbn)
+    phi_q, phi_k = naive_features(features, q), naive_features(features, k)
     scores = phi_q @ phi_k.transpose(-2, -1)  # [B, H, N, N]
-    scores = scores * allowed_keys(key_padding_mask, scores.shape[-1], attention.causal, scores.device)
-    out = (scores @ v) / scores.sum(-1, keepdim=True).clamp(min=attention.denominator_floor)
-    return attention.post_scale(out) if attention.post_scale is not None else out
+    scores = scores * allowed_keys(key_padding_mask, scores.shape[-1], causal, scores.device)
+    return (scores @ v) / scores.sum(-1, keepdim=True).clamp(min=denominator_floor)

@@ -1,12 +1,15 @@
-"""Which path computes RMFA, resolved in one place.
+"""Which path computes RMFA, resolved in one place; the paths share one signature
+(`PATHS[path](q, k, v, key_padding_mask, features, ppsbn=, causal=, denominator_floor=)`).
 
-- `reference`: the grouped eager feature map (random_maclaurin.py) and torch linear
+- `reference`: PyTorch (reference.py): the grouped eager feature map and linear
   attention; the CPU's path (fewest copies; launches cost little there), and a GPU's
   when Triton cannot run.
 - `triton`: the fused Triton kernels (triton_rmfa.py); a CUDA GPU's path. On a CPU it
   runs only in the Triton interpreter (TRITON_INTERPRET=1), for tests.
 - `auto`: triton on a CUDA tensor when Triton is installed and the head dimension
   fits the kernels, else reference (on a GPU saying why, once).
+
+Importing this module does not import triton: triton_rmfa.py loads its kernels on first use.
 """
 
 from __future__ import annotations
@@ -15,14 +18,18 @@ import functools
 import logging
 import os
 
-PATHS = ("auto", "reference", "triton")
+from .reference import rmfa_reference
+from .triton_rmfa import rmfa_triton, supported
+
+PATHS = {"reference": rmfa_reference, "triton": rmfa_triton}  # the paths, by name
+PATH_OPTIONS = ("auto", *PATHS)  # the `path` option's values
 
 log = logging.getLogger(__name__)
 
 
 def check_path(path: str) -> str:
-    if path not in PATHS:
-        raise ValueError(f"path={path!r} is not allowed; allowed values: {', '.join(PATHS)}")
+    if path not in PATH_OPTIONS:
+        raise ValueError(f"path={path!r} is not allowed; allowed values: {', '.join(PATH_OPTIONS)}")
     return path
 
 
@@ -42,8 +49,6 @@ def interpreting() -> bool:
 
 def resolve_path(path: str, is_cuda: bool, head_dim: int) -> str:
     """The path that runs for `path` on this device; a path that cannot run is a one-line error."""
-    from .triton_rmfa import supported
-
     why = triton_missing()
     if why is None and not supported(head_dim):
         why = f"the Triton kernels need a head dimension that is a power of two in 16..128, got {head_dim}"
@@ -51,7 +56,7 @@ def resolve_path(path: str, is_cuda: bool, head_dim: int) -> str:
         why = "the Triton kernels need a CUDA tensor (or TRITON_INTERPRET=1 on a CPU)"
     if path == "triton":
         if why is not None:
-            raise ValueError(f"rmfa path=triton cannot run: {why}; allowed values: {', '.join(PATHS)}")
+            raise ValueError(f"rmfa path=triton cannot run: {why}; allowed values: {', '.join(PATH_OPTIONS)}")
         return "triton"
     if path != "auto":
         return path

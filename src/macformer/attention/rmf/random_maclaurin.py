@@ -1,20 +1,14 @@
-"""Random Maclaurin features (Kar & Karnick 2012) for dot-product kernels.
+"""Random Maclaurin features (Kar & Karnick 2012) for dot-product kernels: the draw.
 
 φ(x) = [√a_0, (D−1)^-½ · √(a_{N_j}/P(N_j)) · Π_{i ≤ N_j} w_{j,i}ᵀx]_{j = 1..D−1}, with
 N_j drawn from P(N) ∝ p^-(N+1) on 1..max_degree and Rademacher w, so that
 E[φ(x)·φ(y)] = Σ_{n ≤ max_degree} a_n (x·y)ⁿ.
 
-The reference feature map (the CPU's path): features are sorted by degree and
-grouped. All Σ_j N_j projections are ONE matrix product x @ W; within a group of c
-features of degree n the n·c projection columns are laid out as [n, c], and one
-product over n gives the c features. The products have a hand-written backward
-(`_GroupedProduct`): autograd's would keep a full-size zero gradient per slice and
-use `prod`'s general (zero-safe) backward. A GPU computes the same features inside
-the Triton kernels, from `triton_tables()` (feature_tables.py).
-
 The draw (W, degrees, scales) is module state stored in buffers, so a checkpoint
 fully determines the model: loading a state_dict replaces the draw, whatever seed
-the receiving module was built with.
+the receiving module was built with. It is laid out twice: sorted by degree in
+groups for the PyTorch feature map (`forward`, `blocks`: grouped_features.py), and in
+tiles for the Triton kernels (`triton_tables()`: feature_tables.py).
 """
 
 from __future__ import annotations
@@ -26,8 +20,7 @@ from torch import nn
 
 from ..kernels import check_kernel, maclaurin_coefficients
 from .feature_tables import FeatureTables, build_tables
-
-Groups = tuple[tuple[int, int, int, int], ...]  # (degree n, count c, first column, first feature)
+from .grouped_features import Groups, degree_one_apart, grouped_features, make_groups
 
 
 def degree_probabilities(max_degree: int, p: float = 2.0) -> torch.Tensor:
@@ -78,7 +71,7 @@ class RandomMaclaurinFeatures(nn.Module):
         scales = self._scales_of(degrees)
         total = int(degrees.sum())
         weights = torch.randint(0, 2, (self.head_dim, total), generator=gen).double() * 2 - 1
-        groups = _make_groups(degrees)
+        groups = make_groups(degrees)
         # Fold each feature's scale into the weights of its first factor, so the
         # products need no extra pass: column `row + j` is factor 0 of feature feat + j.
         for _, c, row, feat in groups:
@@ -131,102 +124,25 @@ class RandomMaclaurinFeatures(nn.Module):
                 incoming = state_dict[prefix + name]
                 setattr(self, name, torch.empty_like(incoming, device=getattr(self, name).device))
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
-        self._set_groups(_make_groups(self.degrees.cpu()))
+        self._set_groups(make_groups(self.degrees.cpu()))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """[..., head_dim] -> [..., num_features]: the constant first, then the random
         features by ascending degree."""
         if x.dim() == 1:
             return self.forward(x.unsqueeze(0)).squeeze(0)
-        return self.reference(x)
-
-    def reference(self, x: torch.Tensor) -> torch.Tensor:
-        """The eager grouped product, one kernel per factor and degree group."""
-        # Feature-major layout: each group's factors are then contiguous [c, N] blocks.
-        proj_t = self.weights.t().to(x.dtype) @ x.transpose(-1, -2)  # [..., Σ N_j, N], one product
-        phi_t = _GroupedProduct.apply(proj_t, self.constant.to(x.dtype), self._groups)  # [..., D, N]
-        return phi_t.transpose(-1, -2)  # [..., N, D] (a view)
+        return grouped_features(x, self.weights, self.constant, self._groups)
 
     def blocks(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        """The features of forward(x), split in blocks [..., N, D_b] along the feature axis.
-
-        Degree-1 features are plain projections: taken straight from their own matrix
-        product they need no copy into a combined tensor, forward or backward. Feature
-        order differs from forward(x) (the constant sits with the products), which
-        dot products φ(q)·φ(k), summed over blocks, do not see.
-        """
-        n, c1, _, _ = self._groups[0]
+        """The features of forward(x), split in blocks [..., N, D_b] along the feature axis
+        (the degree-1 features apart, with no copy: grouped_features.degree_one_apart)."""
+        n, _, _, _ = self._groups[0]
         if n != 1 or x.dim() == 1:
             return (self.forward(x),)
-        weights = self.weights.to(x.dtype)
-        linear = x @ weights[:, :c1]  # [..., N, c1]: the degree-1 features
-        higher = tuple((n, c, row - c1, feat - c1) for n, c, row, feat in self._groups[1:])
-        proj_t = weights[:, c1:].t() @ x.transpose(-1, -2)  # [..., Σ_{N_j ≥ 2} N_j, N]
-        rest_t = _GroupedProduct.apply(proj_t, self.constant.to(x.dtype), higher)  # [..., 1 + D_≥2, N]
-        return linear, rest_t.transpose(-1, -2)
+        return degree_one_apart(x, self.weights, self.constant, self._groups)
 
     def extra_repr(self) -> str:
         return (f"head_dim={self.head_dim}, num_features={self.num_features}, kernel={self.kernel!r}, "
                 f"max_degree={self.max_degree}, p={self.p}"
                 + ("" if self.importance_weights else ", importance_weights=False"))
 
-
-def _make_groups(degrees: torch.Tensor) -> Groups:
-    groups, col, feat = [], 0, 0
-    values, counts = torch.unique_consecutive(degrees, return_counts=True)
-    for n, c in zip(values.tolist(), counts.tolist(), strict=True):
-        groups.append((n, c, col, feat))
-        col, feat = col + n * c, feat + c
-    return tuple(groups)
-
-
-class _GroupedProduct(torch.autograd.Function):
-    """proj_t [..., Σ N_j, N] -> [..., D, N]: row 0 the constant √a_0, row 1 + j the
-    product of the N_j projection rows of feature j (its scale is already in them)."""
-
-    @staticmethod
-    def forward(ctx, proj_t, constant, groups):
-        num_random = sum(c for _, c, _, _ in groups)  # may be 0: then only the constant
-        out = proj_t.new_empty(*proj_t.shape[:-2], 1 + num_random, proj_t.shape[-1])
-        out[..., 0, :] = constant
-        for n, c, row, feat in groups:
-            factors = proj_t[..., row : row + n * c, :].unflatten(-2, (n, c))  # [..., n, c, N]
-            target = out[..., 1 + feat : 1 + feat + c, :]
-            if n == 1:
-                target.copy_(factors[..., 0, :, :])
-                continue
-            acc = factors[..., 0, :, :]
-            for i in range(1, n - 1):
-                acc = acc * factors[..., i, :, :]
-            torch.mul(acc, factors[..., n - 1, :, :], out=target)
-        ctx.save_for_backward(proj_t)
-        ctx.groups = groups
-        return out
-
-    @staticmethod
-    @torch.autograd.function.once_differentiable
-    def backward(ctx, grad_out):
-        (proj_t,) = ctx.saved_tensors
-        # The gradient of a transposed output arrives token-major; one copy to the
-        # feature-major layout makes every product below read contiguous memory.
-        grad_out = grad_out.contiguous()
-        grad = torch.empty_like(proj_t)
-        for n, c, row, feat in ctx.groups:
-            g = grad_out[..., 1 + feat : 1 + feat + c, :]  # [..., c, N]
-            factors = proj_t[..., row : row + n * c, :].unflatten(-2, (n, c))  # [..., n, c, N]
-            target = grad[..., row : row + n * c, :].unflatten(-2, (n, c))
-            # ∂/∂factor_i = g · (product of factors before i) · (product after i): exact
-            # even where a factor is zero, unlike dividing the product by factor_i.
-            before = [g]  # before[i] = g · Π_{l<i} factor_l
-            for i in range(1, n):
-                before.append(before[-1] * factors[..., i - 1, :, :])
-            after = None  # Π_{l>i} factor_l
-            for i in range(n - 1, -1, -1):
-                if after is None:
-                    target[..., i, :, :].copy_(before[i])
-                    after = factors[..., i, :, :]
-                else:
-                    torch.mul(before[i], after, out=target[..., i, :, :])
-                    if i > 0:
-                        after = after * factors[..., i, :, :]
-        return grad, None, None

@@ -35,7 +35,7 @@ from .triton_kernels import (
 
 @triton.jit
 def _backward_q_kernel(q_ptr, k_ptr, v_ptr, mask_ptr, gn_ptr, gd_ptr, state_ptr, zstate_ptr, dq_ptr,
-                       w_ptr, b_ptr, s_ptr, kt_ptr, N, H, NC, DP, NT,
+                       signs_ptr, bias_ptr, scale_ptr, tile_degrees_ptr, N, H, NC, DP, NT,
                        D_HEAD: tl.constexpr, BLK: tl.constexpr, BD: tl.constexpr, SCALE: tl.constexpr,
                        PPSBN: tl.constexpr, EPS: tl.constexpr, CAUSAL: tl.constexpr,
                        PROJ_BF16: tl.constexpr, ATT: tl.constexpr):
@@ -56,16 +56,17 @@ def _backward_q_kernel(q_ptr, k_ptr, v_ptr, mask_ptr, gn_ptr, gd_ptr, state_ptr,
         s, z = _chunk_state(state_ptr, zstate_ptr, bh, c, t, NC, DP, D_HEAD, BD, CAUSAL)
         dphi_q = _mm(gn, tl.trans(s), ATT) + gd[:, None] * z[None, :]
         if CAUSAL:
-            phi_k = _features(xk, w_ptr, b_ptr, s_ptr, kt_ptr, t, D_HEAD, DP, BD, BLK, PROJ_BF16)
+            phi_k = _features(xk, signs_ptr, bias_ptr, scale_ptr, tile_degrees_ptr, t, D_HEAD, DP, BD, BLK,
+                              PROJ_BF16)
             dphi_q += _mm(dA, phi_k, ATT)
-        dxq += _features_backward(xq, dphi_q, w_ptr, b_ptr, s_ptr, kt_ptr, t, D_HEAD, DP, BD, BLK,
-                                  PROJ_BF16)
+        dxq += _features_backward(xq, dphi_q, signs_ptr, bias_ptr, scale_ptr, tile_degrees_ptr, t, D_HEAD,
+                                  DP, BD, BLK, PROJ_BF16)
     _store_rows(dq_ptr, _prescale_backward(q, dxq, SCALE, PPSBN, D_HEAD, EPS), bh, row0, N, D_HEAD, BLK)
 
 
 @triton.jit
 def _backward_kv_kernel(q_ptr, k_ptr, v_ptr, mask_ptr, gn_ptr, gd_ptr, rstate_ptr, rzstate_ptr,
-                        dk_ptr, dv_ptr, w_ptr, b_ptr, s_ptr, kt_ptr, N, H, NC, DP, NT,
+                        dk_ptr, dv_ptr, signs_ptr, bias_ptr, scale_ptr, tile_degrees_ptr, N, H, NC, DP, NT,
                         D_HEAD: tl.constexpr, BLK: tl.constexpr, BD: tl.constexpr, SCALE: tl.constexpr,
                         PPSBN: tl.constexpr, EPS: tl.constexpr, CAUSAL: tl.constexpr,
                         PROJ_BF16: tl.constexpr, ATT: tl.constexpr):
@@ -88,15 +89,17 @@ def _backward_kv_kernel(q_ptr, k_ptr, v_ptr, mask_ptr, gn_ptr, gd_ptr, rstate_pt
     dv = tl.zeros((BLK, D_HEAD), tl.float32)
     for t in range(NT):
         r, rz = _chunk_state(rstate_ptr, rzstate_ptr, bh, c, t, NC, DP, D_HEAD, BD, CAUSAL)
-        phi_k = _features(xk, w_ptr, b_ptr, s_ptr, kt_ptr, t, D_HEAD, DP, BD, BLK, PROJ_BF16)
+        phi_k = _features(xk, signs_ptr, bias_ptr, scale_ptr, tile_degrees_ptr, t, D_HEAD, DP, BD, BLK,
+                          PROJ_BF16)
         dv += _mm(phi_k, r, ATT)
         dphi_k = (_mm(v, tl.trans(r), ATT) + rz[None, :]) * m[:, None]
         if CAUSAL:
-            phi_q = _features(xq, w_ptr, b_ptr, s_ptr, kt_ptr, t, D_HEAD, DP, BD, BLK, PROJ_BF16)
+            phi_q = _features(xq, signs_ptr, bias_ptr, scale_ptr, tile_degrees_ptr, t, D_HEAD, DP, BD, BLK,
+                              PROJ_BF16)
             dphi_k += _mm(dAt, phi_q, ATT)
             scores_t += _mm(phi_k, tl.trans(phi_q), ATT)
-        dxk += _features_backward(xk, dphi_k, w_ptr, b_ptr, s_ptr, kt_ptr, t, D_HEAD, DP, BD, BLK,
-                                  PROJ_BF16)
+        dxk += _features_backward(xk, dphi_k, signs_ptr, bias_ptr, scale_ptr, tile_degrees_ptr, t, D_HEAD,
+                                  DP, BD, BLK, PROJ_BF16)
     if CAUSAL:
         dv += _mm(tl.where(i[None, :] >= i[:, None], scores_t, 0.0), gn, ATT)
     dv = dv * m[:, None]

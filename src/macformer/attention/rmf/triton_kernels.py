@@ -5,10 +5,11 @@ Features come in tiles of BD columns. Tile t of φ(x), for BLK tokens at once, i
 
     φ_t = scale_t ⊙ Π_{i < K_t} (x @ W[i, :, t] + B[i, t])          [BLK, BD]
 
-where slot i of W holds the ±1 projection of factor i of each feature, or 0 with
-bias B = 1 where a feature has fewer than i + 1 factors (so the product skips it);
-features are ordered by descending degree, so the later tiles need few slots. The
-products stay in fp32 registers: no [tokens, Σ N_j] tensor ever reaches memory.
+where W[i] (the tables' `signs`) holds the ±1 projection of factor i of each feature,
+or 0 with bias B = 1 (`bias`) where a feature has fewer than i + 1 factors (so the
+product skips it), and K_t (`tile_degrees`) is the tile's highest degree; features are
+ordered by descending degree, so the later tiles run over few factors. The products
+stay in fp32 registers: no [tokens, Σ N_j] tensor ever reaches memory.
 
 The backward of a product of K factors uses the product of the non-zero factors and
 the count of zero ones: ∂/∂F_i = P / F_i when none is zero, P_nonzero for the one
@@ -42,15 +43,15 @@ def _mm(a, b, ATT: tl.constexpr):
 
 
 @triton.jit
-def _proj(x, w, PROJ_BF16: tl.constexpr):
-    """x [BLK, d] fp32 @ w (±1 or 0, exact in bf16) in fp32."""
+def _proj(x, signs, PROJ_BF16: tl.constexpr):
+    """x [BLK, d] fp32 @ signs (±1 or 0, exact in bf16) in fp32."""
     if PROJ_BF16:
         x_hi = x.to(tl.bfloat16)
         x_lo = (x - x_hi.to(tl.float32)).to(tl.bfloat16)
-        wb = w.to(tl.bfloat16)
-        return tl.dot(x_hi, wb) + tl.dot(x_lo, wb)
+        signs_bf16 = signs.to(tl.bfloat16)
+        return tl.dot(x_hi, signs_bf16) + tl.dot(x_lo, signs_bf16)
     else:
-        return tl.dot(x, w, input_precision="ieee")
+        return tl.dot(x, signs, input_precision="ieee")
 
 
 @triton.jit
@@ -112,66 +113,69 @@ def _prescale_backward(x, dxs, SCALE: tl.constexpr, PPSBN: tl.constexpr, D_HEAD:
         norm = tl.sqrt(tl.sum(c * c, axis=1))
         r = SCALE / (norm + EPS)
         # ∂(r c)/∂c = r I − SCALE / ((n + ε)² n) c cᵀ (the second term is 0 where c = 0)
-        k = tl.where(norm > 0, SCALE / ((norm + EPS) * (norm + EPS) * tl.where(norm > 0, norm, 1.0)), 0.0)
-        dc = dxs * r[:, None] - (k * tl.sum(c * dxs, axis=1))[:, None] * c
+        coef = tl.where(norm > 0, SCALE / ((norm + EPS) * (norm + EPS) * tl.where(norm > 0, norm, 1.0)), 0.0)
+        dc = dxs * r[:, None] - (coef * tl.sum(c * dxs, axis=1))[:, None] * c
         return dc - tl.sum(dc, axis=1)[:, None] / D_HEAD
     else:
         return dxs * SCALE
 
 
 @triton.jit
-def _factor(x, w_ptr, b_ptr, i, t, D_HEAD: tl.constexpr, DP, BD: tl.constexpr, PROJ_BF16: tl.constexpr):
+def _factor(x, signs_ptr, bias_ptr, i, t, D_HEAD: tl.constexpr, DP, BD: tl.constexpr,
+            PROJ_BF16: tl.constexpr):
     """Factor i of the features of tile t: x @ W[i, :, tile] + B[i, tile], [BLK, BD]."""
     cols = t * BD + tl.arange(0, BD)
-    k = tl.arange(0, D_HEAD)
-    w = tl.load(w_ptr + (i * D_HEAD + k[:, None]) * DP + cols[None, :])  # [d, BD]
-    bias = tl.load(b_ptr + i * DP + cols)  # [BD]
-    return _proj(x, w, PROJ_BF16) + bias[None, :]
+    dims = tl.arange(0, D_HEAD)
+    signs = tl.load(signs_ptr + (i * D_HEAD + dims[:, None]) * DP + cols[None, :])  # [d, BD]
+    bias = tl.load(bias_ptr + i * DP + cols)  # [BD]
+    return _proj(x, signs, PROJ_BF16) + bias[None, :]
 
 
 @triton.jit
-def _features(x, w_ptr, b_ptr, s_ptr, k_ptr, t, D_HEAD: tl.constexpr, DP, BD: tl.constexpr,
-              BLK: tl.constexpr, PROJ_BF16: tl.constexpr):
+def _features(x, signs_ptr, bias_ptr, scale_ptr, tile_degrees_ptr, t, D_HEAD: tl.constexpr, DP,
+              BD: tl.constexpr, BLK: tl.constexpr, PROJ_BF16: tl.constexpr):
     """φ_t(x) [BLK, BD]."""
-    num_slots = tl.load(k_ptr + t)
-    phi = tl.load(s_ptr + t * BD + tl.arange(0, BD))[None, :] + tl.zeros((BLK, BD), tl.float32)
-    for i in range(num_slots):
-        phi = phi * _factor(x, w_ptr, b_ptr, i, t, D_HEAD, DP, BD, PROJ_BF16)
+    degree = tl.load(tile_degrees_ptr + t)
+    phi = tl.load(scale_ptr + t * BD + tl.arange(0, BD))[None, :] + tl.zeros((BLK, BD), tl.float32)
+    for i in range(degree):
+        phi = phi * _factor(x, signs_ptr, bias_ptr, i, t, D_HEAD, DP, BD, PROJ_BF16)
     return phi
 
 
 @triton.jit
-def _features_backward(x, dphi, w_ptr, b_ptr, s_ptr, k_ptr, t, D_HEAD: tl.constexpr, DP,
-                       BD: tl.constexpr, BLK: tl.constexpr, PROJ_BF16: tl.constexpr):
+def _features_backward(x, dphi, signs_ptr, bias_ptr, scale_ptr, tile_degrees_ptr, t,
+                       D_HEAD: tl.constexpr, DP, BD: tl.constexpr, BLK: tl.constexpr,
+                       PROJ_BF16: tl.constexpr):
     """The gradient reaching x [BLK, d] from dφ_t [BLK, BD]. Two passes over the factors
     (made again rather than kept: registers are the scarce resource): the product of
     the non-zero ones and the zero count, then each factor's share."""
-    num_slots = tl.load(k_ptr + t)
+    degree = tl.load(tile_degrees_ptr + t)
     nonzero = tl.full((BLK, BD), 1.0, tl.float32)
     zeros = tl.zeros((BLK, BD), tl.float32)
-    for i in range(num_slots):
-        f = _factor(x, w_ptr, b_ptr, i, t, D_HEAD, DP, BD, PROJ_BF16)
+    for i in range(degree):
+        f = _factor(x, signs_ptr, bias_ptr, i, t, D_HEAD, DP, BD, PROJ_BF16)
         is_zero = f == 0.0
         nonzero = nonzero * tl.where(is_zero, 1.0, f)
         zeros += is_zero.to(tl.float32)
-    scale = tl.load(s_ptr + t * BD + tl.arange(0, BD))
+    scale = tl.load(scale_ptr + t * BD + tl.arange(0, BD))
     g = dphi * scale[None, :]
     dx = tl.zeros((BLK, D_HEAD), tl.float32)
     cols = t * BD + tl.arange(0, BD)
-    k = tl.arange(0, D_HEAD)
-    for i in range(num_slots):
-        f = _factor(x, w_ptr, b_ptr, i, t, D_HEAD, DP, BD, PROJ_BF16)
+    dims = tl.arange(0, D_HEAD)
+    for i in range(degree):
+        f = _factor(x, signs_ptr, bias_ptr, i, t, D_HEAD, DP, BD, PROJ_BF16)
         is_zero = f == 0.0
         # Π_{l ≠ i} F_l: P / F_i with no zero factor; P_nonzero for the only zero one.
         others = tl.where(zeros == 0.0, nonzero / tl.where(is_zero, 1.0, f),
                           tl.where((zeros == 1.0) & is_zero, nonzero, 0.0))
-        w_t = tl.load(w_ptr + (i * D_HEAD + k[None, :]) * DP + cols[:, None])  # [BD, d] = W_iᵀ
-        dx += _proj(g * others, w_t, PROJ_BF16)
+        signs_t = tl.load(signs_ptr + (i * D_HEAD + dims[None, :]) * DP + cols[:, None])  # [BD, d] = W_iᵀ
+        dx += _proj(g * others, signs_t, PROJ_BF16)
     return dx
 
 
 @triton.jit
-def _state_kernel(x_ptr, v_ptr, z_ptr, state_ptr, zstate_ptr, w_ptr, b_ptr, s_ptr, k_ptr, N, H, NC, DP,
+def _state_kernel(x_ptr, v_ptr, z_ptr, state_ptr, zstate_ptr, signs_ptr, bias_ptr, scale_ptr,
+                  tile_degrees_ptr, N, H, NC, DP,
                   D_HEAD: tl.constexpr, BLK: tl.constexpr, BD: tl.constexpr, SCALE: tl.constexpr,
                   PPSBN: tl.constexpr, EPS: tl.constexpr, MASK_V: tl.constexpr, PROJ_BF16: tl.constexpr,
                   ATT: tl.constexpr):
@@ -187,14 +191,14 @@ def _state_kernel(x_ptr, v_ptr, z_ptr, state_ptr, zstate_ptr, w_ptr, b_ptr, s_pt
     b = bh // H
     row0 = c * BLK
     x = _load_scaled(x_ptr, bh, row0, N, D_HEAD, BLK, SCALE, PPSBN, EPS)
-    phi = _features(x, w_ptr, b_ptr, s_ptr, k_ptr, t, D_HEAD, DP, BD, BLK, PROJ_BF16)
+    phi = _features(x, signs_ptr, bias_ptr, scale_ptr, tile_degrees_ptr, t, D_HEAD, DP, BD, BLK, PROJ_BF16)
     v = _load_rows(v_ptr, bh, row0, N, D_HEAD, BLK)
     z = _load_vector(z_ptr, b if MASK_V else bh, row0, N, BLK)
     if MASK_V:
         v = v * z[:, None]
     cols = t * BD + tl.arange(0, BD)
-    k = tl.arange(0, D_HEAD)
-    out = state_ptr + ((bh * NC + c) * DP + cols[:, None]) * D_HEAD + k[None, :]
+    dims = tl.arange(0, D_HEAD)
+    out = state_ptr + ((bh * NC + c) * DP + cols[:, None]) * D_HEAD + dims[None, :]
     tl.store(out, _mm(tl.trans(phi), v, ATT))
     tl.store(zstate_ptr + (bh * NC + c) * DP + cols, tl.sum(phi * z[:, None], axis=0))
 
@@ -204,16 +208,16 @@ def _chunk_state(state_ptr, zstate_ptr, bh, c, t, NC, DP, D_HEAD: tl.constexpr, 
                  CAUSAL: tl.constexpr):
     """Tile t of the state a chunk sees: [BD, d] and [BD]."""
     cols = t * BD + tl.arange(0, BD)
-    k = tl.arange(0, D_HEAD)
+    dims = tl.arange(0, D_HEAD)
     base = bh * NC + c if CAUSAL else bh
-    s = tl.load(state_ptr + (base * DP + cols[:, None]) * D_HEAD + k[None, :])
+    s = tl.load(state_ptr + (base * DP + cols[:, None]) * D_HEAD + dims[None, :])
     z = tl.load(zstate_ptr + base * DP + cols)
     return s, z
 
 
 @triton.jit
 def _output_kernel(q_ptr, k_ptr, v_ptr, mask_ptr, state_ptr, zstate_ptr, out_ptr, den_ptr,
-                   w_ptr, b_ptr, s_ptr, kt_ptr, N, H, NC, DP, NT, FLOOR,
+                   signs_ptr, bias_ptr, scale_ptr, tile_degrees_ptr, N, H, NC, DP, NT, FLOOR,
                    D_HEAD: tl.constexpr, BLK: tl.constexpr, BD: tl.constexpr, SCALE: tl.constexpr,
                    PPSBN: tl.constexpr, EPS: tl.constexpr, CAUSAL: tl.constexpr,
                    PROJ_BF16: tl.constexpr, ATT: tl.constexpr):
@@ -226,12 +230,14 @@ def _output_kernel(q_ptr, k_ptr, v_ptr, mask_ptr, state_ptr, zstate_ptr, out_ptr
     if CAUSAL:
         xk = _load_scaled(k_ptr, bh, row0, N, D_HEAD, BLK, SCALE, PPSBN, EPS)
     for t in range(NT):
-        phi_q = _features(xq, w_ptr, b_ptr, s_ptr, kt_ptr, t, D_HEAD, DP, BD, BLK, PROJ_BF16)
+        phi_q = _features(xq, signs_ptr, bias_ptr, scale_ptr, tile_degrees_ptr, t, D_HEAD, DP, BD, BLK,
+                          PROJ_BF16)
         s, z = _chunk_state(state_ptr, zstate_ptr, bh, c, t, NC, DP, D_HEAD, BD, CAUSAL)
         num += _mm(phi_q, s, ATT)
         den += tl.sum(phi_q * z[None, :], axis=1)
         if CAUSAL:
-            phi_k = _features(xk, w_ptr, b_ptr, s_ptr, kt_ptr, t, D_HEAD, DP, BD, BLK, PROJ_BF16)
+            phi_k = _features(xk, signs_ptr, bias_ptr, scale_ptr, tile_degrees_ptr, t, D_HEAD, DP, BD, BLK,
+                              PROJ_BF16)
             scores += _mm(phi_q, tl.trans(phi_k), ATT)
     if CAUSAL:
         m = _load_vector(mask_ptr, b, row0, N, BLK)

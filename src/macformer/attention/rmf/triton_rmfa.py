@@ -5,8 +5,9 @@ their gradients and the small per-chunk states touch global memory.
 Kernels: a state pass over the keys and an output pass over query chunks forward; a
 state pass over the queries, then a query pass and a key pass backward.
 
-`rmfa_triton(q, k, v, mask, tables, ...)` returns the unscaled output num / max(den, floor)
-in fp32; ppSBN's post-scale γ is applied by the caller (one elementwise product).
+`rmfa_triton` has the signature of the reference path's `rmfa_reference` (reference.py)
+and returns the output before ppSBN's post-scale γ, num / max(den, floor) in fp32; the
+caller applies γ (one elementwise product). `run_kernels` runs them at a given tiling.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 
 import torch
 
+from ..scaling import check_qk_radius
 from .feature_tables import FeatureTables
 
 _EPS = 1e-6  # ppSBN's, as in ppsbn.pre_scale
@@ -78,11 +80,23 @@ class KernelConfig:
         return KernelConfig(**values)
 
 
-def rmfa_triton(q, k, v, mask, tables: FeatureTables, ppsbn: bool, causal: bool,
+def rmfa_triton(q, k, v, key_padding_mask, features, *, ppsbn: bool, causal: bool,
+                denominator_floor: float) -> torch.Tensor:
+    """q, k, v: [B, H, N, d]; key_padding_mask: [B, N] bool (True = real) or None; features:
+    the draw (a RandomMaclaurinFeatures) -> [B, H, N, d] fp32, at this device's tiling."""
+    if not ppsbn:  # the kernels scale by d^-1/4 themselves: check the radius on what they see
+        check_qk_radius(features.kernel, q, k, key_padding_mask, scale=q.shape[-1] ** -0.25)
+    config = KernelConfig.for_device(q.device)
+    return run_kernels(q, k, v, key_padding_mask, features.triton_tables(config.feature_block), ppsbn=ppsbn,
+                       causal=causal, denominator_floor=denominator_floor, config=config)
+
+
+def run_kernels(q, k, v, key_padding_mask, tables: FeatureTables, *, ppsbn: bool, causal: bool,
                 denominator_floor: float, config: KernelConfig | None = None) -> torch.Tensor:
-    """q, k, v: [B, H, N, d]; mask: [B, N] bool (True = real) or None -> [B, H, N, d] fp32."""
+    """rmfa_triton on the draw's tables at the tiling `config` (default: this device's),
+    with no radius check: for benchmarks that compare tilings."""
     config = config or KernelConfig.for_device(q.device)
-    return _RMFA.apply(q, k, v, mask, tables, ppsbn, causal, float(denominator_floor), config)
+    return _RMFA.apply(q, k, v, key_padding_mask, tables, ppsbn, causal, float(denominator_floor), config)
 
 
 def _launch_state(x, vals, z, mask_v, H, tables, ppsbn, causal, reverse, config):
