@@ -20,7 +20,11 @@ BASE_SUMMARY = {
 
 
 def summary(**overrides) -> dict:
-    unknown = set(overrides) - set(BASE_SUMMARY)
+    """BASE_SUMMARY with `overrides`, any key of the summary schema (environment,
+    best_checkpoint, ... that BASE_SUMMARY leaves out, as older summaries do)."""
+    from macformer.lifecycle.record import SCHEMA
+
+    unknown = set(overrides) - set(BASE_SUMMARY) - set(SCHEMA)
     assert not unknown, f"not in the schema: {unknown}"
     return {**BASE_SUMMARY, **overrides}
 

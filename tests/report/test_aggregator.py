@@ -48,12 +48,12 @@ def test_accuracy_table_exact(hand_written_runs, tmp_path):
     assert footnotes == [
         f"[^1]: Text data missing: {MISSING_TEXT}",
         "[^2]: failed, seed 1, 17 / 200 steps: FloatingPointError: loss is nan at step 17 "
-        "(`cpu/listops/rmfa-exp/seed1/summary.json`)",
+        "(`runs/listops/rmfa-exp/seed1/summary.json`)",
         "[^3]: failed, seed 0, 3 / 200 steps: ValueError: |q·k| = 1.7 >= radius 1 "
-        "(`cpu/listops/rmfa-inverse-noppsbn/seed0/summary.json`)",
+        "(`runs/listops/rmfa-inverse-noppsbn/seed0/summary.json`)",
     ]
     # The unreadable summary is named, not dropped silently.
-    assert "`cpu/image/softmax/seed0/summary.json` (unreadable:" in md
+    assert "`runs/image/softmax/seed0/summary.json` (unreadable:" in md
 
 
 def test_accuracy_csv_exact(hand_written_runs, tmp_path):
@@ -108,8 +108,13 @@ def test_efficiency_exact(hand_written_runs, tmp_path):
     # These hand-written summaries predate the attention_path key: no path is shown.
     assert table_after(md, "## ListOps")[3] == (
         "| rmfa-exp (causal) | 512 | 8 | 3,300 | 3.00× | 150 | 0.25× | cpu, 2 threads | — | 1 |")
+    # Softmax ran on another device: the speed and memory columns are marked not comparable.
+    assert table_after(md, "## Pathfinder")[0] == (
+        "| variant | length | batch | tokens/s[^1] | × softmax[^1] | peak MiB[^1] "
+        "| mem × softmax[^1] | device | path | seeds |")
     assert table_after(md, "## Pathfinder")[3] == (
         "| rfa (non-causal) | 1,024 | 8 | 1,000 | n/a | 500 | n/a | cpu, 2 threads | — | 1 |")
+    assert "[^1]: not comparable across rows: tokens/s, peak MiB and the × softmax ratios" in md
 
 
 def test_published_beside_ours(hand_written_runs, tmp_path):
@@ -214,9 +219,15 @@ def test_twice_gives_identical_files_and_no_temporaries(hand_written_runs, tmp_p
     out = tmp_path / "out"
     assert main(["--runs", str(hand_written_runs), "--out", str(out), "--format", "latex"]) == 0
     first = {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    copies = [f"cpu/runs/{run}/summary.json" for run in (
+        "listops/softmax/seed0", "listops/softmax/seed1", "listops/rmfa-exp/seed0",
+        "listops/rmfa-exp/seed1", "listops/rmfa-inverse-noppsbn/seed0", "pathfinder/rfa/seed0",
+        "pathfinder/softmax-old/seed0", "pathfinder/softmax/seed0", "text/softmax/seed0",
+        "text/rmfa-exp/seed0", "image/softmax/seed0")] + ["paper/runs/listops/softmax/seed0/summary.json"]
     assert sorted(first) == sorted(
         [f"{profile}/{name}" for profile in ("cpu", "paper") for name in (
-            *OUTPUT_FILES, *LATEX_FILES, "curves_listops.png")] + ["cpu/curves_pathfinder.png"])
+            *OUTPUT_FILES, *LATEX_FILES, "curves_listops.png")] + ["cpu/curves_pathfinder.png"]
+        + copies)
     assert main(["--runs", str(hand_written_runs), "--out", str(out), "--format", "latex"]) == 0
     second = {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     assert first == second
@@ -225,7 +236,8 @@ def test_twice_gives_identical_files_and_no_temporaries(hand_written_runs, tmp_p
 def test_latex_tables(hand_written_runs, tmp_path):
     build_report(hand_written_runs, tmp_path / "out", latex=True)
     tex = read(tmp_path / "out" / "cpu" / "accuracy.tex")
-    assert tex.count(r"\begin{tabular}") == 1 and r"\usepackage" not in tex
+    # The accuracy table and the provenance table.
+    assert tex.count(r"\begin{tabular}") == 2 and r"\usepackage" not in tex
     assert (r"softmax & 32.00 $\pm$ 2.83 (n=2) & missing\textsuperscript{1} & "
             r"not run & not run & 55.00 (n=1) & 43.50 (2/5 tasks) \\") in tex
     assert (r"\item[2] failed, seed 1, 17 / 200 steps: FloatingPointError: loss is nan at "

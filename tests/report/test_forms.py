@@ -125,7 +125,7 @@ def test_learning_curves_from_the_csv_log(tmp_path):
     assert (tmp_path / "out" / "cpu" / "curves_listops.png") in report.written
     md = (tmp_path / "out" / "cpu" / "accuracy.md").read_text()
     assert ("3 run(s) have no learning curve (no `csv/metrics.csv` with validation accuracy "
-            "in the run folder): `cpu/listops/rmfa-exp-causal/seed0/summary.json`") in md
+            "in the run folder): `runs/listops/rmfa-exp-causal/seed0/summary.json`") in md
 
 
 def test_a_variant_looks_the_same_everywhere(tmp_path):

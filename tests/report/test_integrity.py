@@ -15,7 +15,14 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def accuracy_rows(md: str) -> list[str]:
-    return [line for line in md.splitlines() if line.startswith("| ")][1:]
+    """The rows of the first table (the accuracy table; the provenance table follows)."""
+    table = []
+    for line in md.splitlines():
+        if line.startswith("|"):
+            table.append(line)
+        elif table:
+            break
+    return [line for line in table if line.startswith("| ")][1:]
 
 
 def test_tagged_runs_are_rows_of_their_own(tmp_path):
@@ -51,8 +58,8 @@ def test_runs_of_other_settings_are_not_merged_silently(tmp_path, capsys):
     md = (tmp_path / "out" / "cpu" / "accuracy.md").read_text()
     assert accuracy_rows(md)[0].startswith("| softmax | 45.00 (n=1)[^1] |")
     assert ("[^1]: settings differ between summaries of this run: shown "
-            "`copy/listops/softmax/seed0/summary.json` (config bbbb000000000000, the completed "
-            "or latest one); set aside `cpu/listops/softmax/seed0/summary.json` (config "
+            "`runs/copy/listops/softmax/seed0/summary.json` (config bbbb000000000000, the completed "
+            "or latest one); set aside `runs/cpu/listops/softmax/seed0/summary.json` (config "
             "aaaa000000000000).") in md
     assert "settings differ: kept copy/listops/softmax/seed0/summary.json" in capsys.readouterr().err
 
@@ -144,7 +151,7 @@ def test_stopped_and_failed_runs_are_never_plain_accuracies(tmp_path):
     assert cells[5] == "70.00 (n=1) +1 stopped[^3]"  # the stopped seed's 90 is not averaged
     assert cells[6] == "70.00 (1/5 tasks) |"
     assert ("[^1]: stopped, seed 0, 120 / 400 steps: time limit of 600 s reached "
-            "(`cpu/listops/softmax/seed0/summary.json`)") in md
+            "(`runs/listops/softmax/seed0/summary.json`)") in md
     assert ("[^2]: failed, seed 0, 17 / 200 steps: FloatingPointError: loss is nan at step 17 "
-            "(train/loss) (`cpu/image/softmax/seed0/summary.json`)") in md
+            "(train/loss) (`runs/image/softmax/seed0/summary.json`)") in md
     assert "[^3]: stopped, seed 1, 50 / 400 steps: TimeLimitExceeded: 600 s" in md

@@ -25,7 +25,7 @@ def test_a_boolean_accuracy_is_invalid_not_100_percent(tmp_path):
     md = (tmp_path / "out" / "cpu" / "accuracy.md").read_text()
     assert listops_cell(md) == "not run" and "100.00" not in md
     assert ("1 summary file(s) are invalid (unreadable, or not what the summary schema allows) "
-            "and are not in the tables: `cpu/listops/softmax/seed0/summary.json` (test_accuracy "
+            "and are not in the tables: `runs/listops/softmax/seed0/summary.json` (test_accuracy "
             "must be a number in [0, 1] or null, got true).") in md
 
 
@@ -61,8 +61,8 @@ def test_the_summary_its_folder_identity_confirms_wins(tmp_path):
     md = (tmp_path / "out" / "cpu" / "accuracy.md").read_text()
     assert listops_cell(md) == "30.00 (n=1)[^1]" and "90.00" not in md
     assert ("[^1]: settings differ between summaries of this run: shown "
-            "`cpu/listops/softmax/seed0/summary.json` (config aaaa000000000000, the one its run "
-            "folder's run_identity.json names); set aside `copy/listops/softmax/seed0/summary.json` "
+            "`runs/cpu/listops/softmax/seed0/summary.json` (config aaaa000000000000, the one its run "
+            "folder's run_identity.json names); set aside `runs/copy/listops/softmax/seed0/summary.json` "
             "(config bbbb000000000000).") in md
 
 

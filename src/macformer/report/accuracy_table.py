@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import pandas as pd
 
+from macformer.lifecycle.record import MISSING
+
 from .cells import CHANCE_MARK, CellStats, accuracy_cell, accuracy_cells, average
 from .document import Cell, Document, Table
 from .format import rounded
+from .provenance import environment_labels, provenance_section
 from .load import LRA_DATA, LRA_TASKS, Runs, column_dataset, column_title, table_columns
 from .variants import variant_dict, variant_label, variants_of
 
@@ -67,6 +70,9 @@ def accuracy_report(runs: Runs, profile: str, *, no_curve: list[str] = ()
                     caption=f"LRA test accuracy (%), profile {profile}: mean ± std over seeds"))
     curves_paragraph(doc, columns, no_curve)
     problems_paragraph(doc, runs)
+    trained = runs.frame[runs.frame["status"] != MISSING]  # a missing cell made no number
+    provenance_section(doc, trained, environment_labels(trained), profile,
+                       "that made this file's numbers")
     return doc, pd.DataFrame(csv_rows)
 
 

@@ -1,7 +1,11 @@
 """Build the report from a runs folder: one folder per profile, `<out>/<profile>/`,
-with accuracy, efficiency and published tables (Markdown, CSV, optionally LaTeX), the
-accuracy and efficiency plots and one learning-curve plot per task. Each file is
-written atomically and only from the data, so running it twice gives identical files.
+with accuracy, efficiency and published tables (Markdown, CSV, optionally LaTeX),
+provenance.csv, the accuracy and efficiency plots and one learning-curve plot per task.
+
+The profile's run records are first copied to `<out>/<profile>/runs/` (committed_runs.py)
+and the report is built from that copy, so `--runs <out>/<profile>/runs` rebuilds it
+byte for byte. Each file is written atomically and only from the summaries (no build
+date, no path of the building machine), so running it twice gives identical files.
 
 Nothing is written when there is nothing to report (no runs folder, no readable
 summary, no run of the profile asked for): `ReportError` says why, and a good report
@@ -18,17 +22,19 @@ import pandas as pd
 
 from macformer import atomic
 
+from .committed_runs import Copies, copies_under, copy_runs
 from .curves import curve_plots
 from .document import Document, to_latex, to_markdown
 from .load import Runs, load_runs, profile_sort_key
 from .plots import accuracy_plot, efficiency_plot
+from .provenance import environment_labels, provenance_frame
 from .tables import accuracy_report, efficiency_report, published_report
 
 # Written in every profile's folder (LaTeX files only with --format latex), beside
-# `curves_<task>.png` for each task the profile trained.
+# `curves_<task>.png` for each task the profile trained and the runs/ folder of copies.
 OUTPUT_FILES: tuple[str, ...] = (
     "accuracy.md", "accuracy.csv", "efficiency.md", "efficiency.csv", "published.md",
-    "published.csv", "accuracy.png", "efficiency.png",
+    "published.csv", "provenance.csv", "accuracy.png", "efficiency.png",
 )
 LATEX_FILES: tuple[str, ...] = ("accuracy.tex", "efficiency.tex", "published.tex")
 
@@ -41,8 +47,9 @@ class ReportError(Exception):
 class Report:
     runs: Runs
     profiles: list[str]
-    written: list[Path]
+    written: list[Path]  # the report's files (the copies of run records: `copied`)
     no_curve: dict[str, list[str]] = field(default_factory=dict)  # profile -> summary paths
+    copied: dict[str, Copies] = field(default_factory=dict)  # profile -> its runs/ folder
 
 
 def build_report(runs_dir: str | Path, out_dir: str | Path, *, latex: bool = False,
@@ -51,7 +58,7 @@ def build_report(runs_dir: str | Path, out_dir: str | Path, *, latex: bool = Fal
     if not runs_dir.is_dir():
         what = "is not a folder" if runs_dir.exists() else "does not exist"
         raise ReportError(f"runs folder {runs_dir} {what}; nothing written")
-    runs = load_runs(runs_dir)
+    runs = load_runs(runs_dir, skip=copies_under(runs_dir, out))
     if not runs.found:
         raise ReportError(f"no summary.json under {runs_dir}; nothing written")
     if runs.frame.empty:
@@ -68,28 +75,36 @@ def build_report(runs_dir: str | Path, out_dir: str | Path, *, latex: bool = Fal
     report = Report(runs=runs, profiles=profiles, written=[])
     for name in profiles:
         report.written += _write_profile(runs, runs_dir, out / profile_folder(name), name,
-                                         latex, report.no_curve)
+                                         latex, report)
     return report
 
 
 def _write_profile(runs: Runs, runs_dir: Path, folder: Path, profile: str, latex: bool,
-                   no_curve: dict) -> list[Path]:
-    part = runs.of_profile(profile)
+                   report: Report) -> list[Path]:
     # An unreadable summary is listed under its profile's folder, or under every profile
     # when its path does not name one.
     known = set(runs.frame["profile"])
-    part.problems = [p for p in runs.problems
-                     if p.path.split("/", 1)[0] == profile or p.path.split("/", 1)[0] not in known]
-    curves, no_curve[profile] = curve_plots(part, runs_dir, profile)
+    problems = [p.path for p in runs.problems
+                if p.path.split("/", 1)[0] == profile or p.path.split("/", 1)[0] not in known]
+    copies = copy_runs(runs_dir, folder, sorted(
+        [path for path, of in runs.profiles.items() if of == profile] + problems))
+    report.copied[profile] = copies
+    # Built from the copies, paths relative to the report's folder: `runs/<task>/...`.
+    local = load_runs(copies.root, paths_from=folder)
+    part = local.of_profile(profile)
+    curves, no_curve = curve_plots(part, folder, profile)
+    report.no_curve[profile] = [copies.source(path) for path in no_curve]
     written = []
     for name, (doc, frame) in (
-            ("accuracy", accuracy_report(part, profile, no_curve=no_curve[profile])),
+            ("accuracy", accuracy_report(part, profile, no_curve=no_curve)),
             ("efficiency", efficiency_report(part, profile)),
             ("published", published_report(part, profile))):
         written.append(atomic.write_text(folder / f"{name}.md", to_markdown(doc)))
         written.append(atomic.write_text(folder / f"{name}.csv", _csv(frame)))
         if latex:
             written.append(atomic.write_text(folder / f"{name}.tex", to_latex(doc)))
+    written.append(atomic.write_text(folder / "provenance.csv", _csv(provenance_frame(
+        part, environment_labels(part.frame)))))
     written.append(atomic.write_bytes(folder / "accuracy.png", accuracy_plot(part, profile)))
     written.append(atomic.write_bytes(folder / "efficiency.png", efficiency_plot(part, profile)))
     for name, data in sorted(curves.items()):

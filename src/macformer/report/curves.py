@@ -33,12 +33,9 @@ def read_curve(run_dir: Path, metric: str = VAL_ACCURACY) -> list[tuple[int, flo
     last value logged at a step wins (a resumed run logs it again). Empty when there is
     no file, no `step` / `val/accuracy` column, or no row with both (a cut last line of
     a run still writing is skipped). `metric`: another fraction column, e.g. VAL_CHANCE."""
-    path = run_dir / METRICS
-    if not path.is_file():
-        found = sorted(run_dir.rglob("metrics.csv"))
-        if not found:
-            return []
-        path = found[0]
+    path = metrics_file(run_dir)
+    if path is None:
+        return []
     points: dict[int, float] = {}
     try:
         with path.open(newline="", encoding="utf-8") as handle:
@@ -49,6 +46,16 @@ def read_curve(run_dir: Path, metric: str = VAL_ACCURACY) -> list[tuple[int, flo
     except (OSError, UnicodeDecodeError, csv.Error):
         return []
     return sorted(points.items())
+
+
+def metrics_file(run_dir: Path) -> Path | None:
+    """The run's metrics.csv the curve is read from: `csv/metrics.csv`, else the first
+    metrics.csv anywhere in the run folder; None when there is none."""
+    path = run_dir / METRICS
+    if path.is_file():
+        return path
+    found = sorted(p for p in run_dir.rglob("metrics.csv") if p.is_file())
+    return found[0] if found else None
 
 
 def _number(text) -> float | None:

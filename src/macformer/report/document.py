@@ -18,7 +18,7 @@ class Cell:
 
 @dataclass
 class Table:
-    columns: list[str]
+    columns: list[str | Cell]  # a Cell header carries footnotes (a column marked not comparable)
     rows: list[list[Cell]]
     align: str  # one letter per column: "l" or "r"
     caption: str = ""  # LaTeX \caption; Markdown shows the section heading instead
@@ -72,10 +72,14 @@ def _markdown_table(table: Table) -> list[str]:
         return text + "".join(f"[^{n}]" for n in c.notes)
 
     rule = {"l": ":---", "r": "---:"}
-    lines = ["| " + " | ".join(table.columns) + " |",
+    lines = ["| " + " | ".join(cell(_header(c)) for c in table.columns) + " |",
              "|" + "|".join(rule[a] for a in table.align) + "|"]
     lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in table.rows]
     return lines  # the caption is for LaTeX: in Markdown the heading above says it
+
+
+def _header(column: str | Cell) -> Cell:
+    return column if isinstance(column, Cell) else Cell(column)
 
 
 def _one_line(text: str) -> str:
@@ -124,7 +128,7 @@ def _latex_table(table: Table) -> list[str]:
     if table.caption:
         lines.append(rf"\caption{{{latex_escape(table.caption)}}}")
     lines += [rf"\begin{{tabular}}{{{table.align}}}", r"\toprule",
-              " & ".join(latex_escape(c) for c in table.columns) + r" \\", r"\midrule"]
+              " & ".join(cell(_header(c)) for c in table.columns) + r" \\", r"\midrule"]
     lines += [" & ".join(cell(c) for c in row) + r" \\" for row in table.rows]
     lines += [r"\bottomrule", r"\end{tabular}", r"\end{table}"]
     return lines

@@ -1,5 +1,11 @@
 """The efficiency table of one profile: training speed and peak memory per variant,
-in absolute units (tokens/s, MiB) and as ratios to softmax on the same setting."""
+in absolute units (tokens/s, MiB) and as ratios to softmax on the same setting.
+
+A setting includes the device and the environment (lifecycle.environment.one_line): a
+row's mean is over seeds of one environment only, and a ratio is against softmax timed
+in the same one. A task's table whose rows come from several devices or environments
+shows which row is which (`env`) and marks its speed and memory columns as not
+comparable, with a note naming the environments."""
 
 from __future__ import annotations
 
@@ -8,9 +14,10 @@ import pandas as pd
 from .document import Cell, Document, Table
 from .format import mean, num, py, ratio
 from .load import COMPLETED, STOPPED, VARIANT_KEY, Runs, column_sort_key, column_title
+from .provenance import environment_labels, provenance_section
 from .variants import variant_label, variant_of, variant_sort_key
 
-SETTING = ("profile", "column", "device", "seq_len", "batch_size")
+SETTING = ("profile", "column", "device", "environment", "seq_len", "batch_size")
 EFFICIENCY_COLUMNS = (*SETTING, *VARIANT_KEY[1:], "label", "seeds", "tokens_per_second",
                       "steps_per_second", "speedup_vs_softmax", "peak_memory_mb",
                       "memory_vs_softmax", "timed_steps", "path")
@@ -25,13 +32,13 @@ def timed_steps(record: dict) -> int | None:
 
 
 def efficiency_frame(runs: Runs) -> pd.DataFrame:
-    """Mean speed and memory per (profile, column, device, length, batch, variant) over
-    completed and stopped runs, with the ratios to softmax of the same profile, column,
-    device, length and batch size (the only fair comparison)."""
+    """Mean speed and memory per (profile, column, device, environment, length, batch,
+    variant) over completed and stopped runs, with the ratios to softmax of the same
+    profile, column, device, environment, length and batch size (the only fair comparison)."""
     groups: dict[tuple, list[dict]] = {}
-    timed = runs.frame[runs.frame["status"].isin([COMPLETED, STOPPED])]
-    for _, r in timed.iterrows():
-        setting = (r["profile"], r["column"], py(r["device"]) or "unknown device",
+    labels = environment_labels(runs.frame)
+    for _, r in timed_runs(runs).iterrows():
+        setting = (r["profile"], r["column"], py(r["device"]) or "unknown device", r["env"],
                    py(r["seq_len"]), py(r["batch_size"]))
         groups.setdefault((setting, variant_of(r)), []).append(
             {k: py(r.get(k)) for k in ("train_tokens_per_second", "train_steps_per_second",
@@ -58,7 +65,8 @@ def efficiency_frame(runs: Runs) -> pd.DataFrame:
         base = softmax.get(tuple(r[k] for k in SETTING), {})
         r["speedup_vs_softmax"] = ratio(r["tokens_per_second"], base.get("tokens_per_second"))
         r["memory_vs_softmax"] = ratio(r["peak_memory_mb"], base.get("peak_memory_mb"))
-    out.sort(key=lambda r: (column_sort_key(r["column"]), r["device"], r["seq_len"] or 0,
+    out.sort(key=lambda r: (column_sort_key(r["column"]), r["device"],
+                            int(labels[r["environment"]][1:]), r["seq_len"] or 0,
                             r["batch_size"] or 0,
                             variant_sort_key(tuple(r[k] for k in VARIANT_KEY))))
     return pd.DataFrame(out, columns=list(EFFICIENCY_COLUMNS)).astype(
@@ -66,8 +74,14 @@ def efficiency_frame(runs: Runs) -> pd.DataFrame:
                              "causal", "tag")})
 
 
+def timed_runs(runs: Runs) -> pd.DataFrame:
+    """The runs the efficiency table is made of: completed and stopped ones."""
+    return runs.frame[runs.frame["status"].isin([COMPLETED, STOPPED])]
+
+
 def efficiency_report(runs: Runs, profile: str) -> tuple[Document, pd.DataFrame]:
     frame = efficiency_frame(runs)
+    labels = environment_labels(runs.frame)
     doc = Document(f"Training speed and memory, profile `{profile}`")
     doc.paragraph(
         "Completed and stopped runs only (failed and missing ones are listed in "
@@ -84,8 +98,11 @@ def efficiency_report(runs: Runs, profile: str) -> tuple[Document, pd.DataFrame]
         f"{MIN_TIMED_STEPS} training steps (see its note) and are not a steady speed.")
     for column in sorted(set(frame["column"]), key=column_sort_key):
         doc.heading(column_title(column), level=2)
+        part = frame[frame["column"] == column]
+        mixed = mixed_note(doc, part, labels)
+        envs = len(set(part["environment"])) > 1  # which row is which (devices have a column)
         rows = []
-        for _, r in frame[frame["column"] == column].iterrows():
+        for _, r in part.iterrows():
             rows.append([
                 Cell(r["label"]), Cell(num(r["seq_len"], "{:,}", "—")),
                 Cell(num(r["batch_size"], "{}", "—")),
@@ -93,15 +110,44 @@ def efficiency_report(runs: Runs, profile: str) -> tuple[Document, pd.DataFrame]
                 Cell(num(r["speedup_vs_softmax"], "{:.2f}×", "n/a")),
                 Cell(num(r["peak_memory_mb"], "{:,.0f}")),
                 Cell(num(r["memory_vs_softmax"], "{:.2f}×", "n/a")),
-                Cell(str(r["device"])), Cell(str(r["path"])), Cell(str(r["seeds"]))])
-        columns = ["variant", "length", "batch", "tokens/s", "× softmax", "peak MiB",
-                   "mem × softmax", "device", "path", "seeds"]
-        doc.table(Table(columns, rows, "lrrrrrrllr",
+                Cell(str(r["device"])),
+                *([Cell(labels[r["environment"]])] if envs else []),
+                Cell(str(r["path"])), Cell(str(r["seeds"]))])
+        marks = (mixed,) if mixed else ()
+        columns = ["variant", "length", "batch", *(Cell(c, marks) for c in MEASURES[:4]),
+                   "device", *(["env"] if envs else []), "path", "seeds"]
+        doc.table(Table(columns, rows, "lrrrrrrl" + ("l" if envs else "") + "lr",
                         caption=f"Training speed and peak memory, {column_title(column)}, "
                                 f"profile {profile}"))
     if frame.empty:
         doc.paragraph("No completed runs.")
+    provenance_section(doc, timed_runs(runs), labels, profile, "timed in this file's tables")
     return doc, frame
+
+
+MEASURES = ("tokens/s", "× softmax", "peak MiB", "mem × softmax")
+
+
+def mixed_note(doc: Document, part: pd.DataFrame, labels: dict[str, str]) -> int | None:
+    """The note marking a table's speed and memory columns as not comparable when its rows
+    come from more than one device or environment, else None."""
+    settings = sorted({(labels[e], d, e) for d, e in zip(part["device"], part["environment"],
+                                                          strict=True)})
+    if len(settings) < 2:
+        return None
+    where = "; ".join(f"{label} on {device}: {env} (rows: "
+                      + ", ".join(sorted(set(part["label"][(part["environment"] == env)
+                                                           & (part["device"] == device)])))
+                      + ")" for label, device, env in settings)
+    places = part.groupby("label")[["device", "environment"]].apply(
+        lambda rows: len(set(zip(rows["device"], rows["environment"], strict=True))))
+    split = sorted(label for label, n in places.items() if n > 1)
+    return doc.note(
+        f"not comparable across rows: tokens/s, peak MiB and the × softmax ratios of this table "
+        f"come from {len(settings)} devices or environments — {where}. Each ratio is "
+        "against softmax timed on the row's own device and environment, and a row's mean is "
+        "over seeds of one environment only"
+        + (f"; timed in several, not averaged: {', '.join(split)}" if split else "") + ".")
 
 
 def _rate_cell(doc: Document, r) -> Cell:

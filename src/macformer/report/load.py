@@ -3,8 +3,10 @@
 One row per run. Columns follow the summary schema written by training (task,
 attention, kernel, ppsbn, num_features, causal, protocol, dataset, tag, seed, profile,
 status, error, val_accuracy, test_accuracy, chance_accuracy, test_examples, ...) plus
-`column` (the table column: task and data set) and `path`, the summary's path relative
-to the runs folder. Accuracies stay fractions here; the tables show percent.
+`column` (the table column: task and data set), `env` (the environment in one line,
+`environment not recorded` for a summary written before the field) and `path`, the
+summary's path relative to the runs folder (or to `paths_from`). Accuracies stay
+fractions here; the tables show percent.
 
 A file that cannot be read, or breaks the schema (validate.py), is not skipped
 silently: it is returned as a problem and the report lists it as invalid. A run is
@@ -20,12 +22,13 @@ from __future__ import annotations
 import functools
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
 
 from macformer.data.tasks import LRA_TASKS, TASKS  # noqa: F401  (LRA_TASKS: the report's columns)
+from macformer.lifecycle.environment import one_line
 from macformer.lifecycle.record import (  # noqa: F401
     COMPLETED,
     FAILED,
@@ -89,21 +92,27 @@ class Runs:
     superseded: int  # summaries replaced by a newer or completed one of the same run
     conflicts: list[Conflict] = field(default_factory=list)  # of those, other settings
     found: int = 0  # summary.json files found (readable or not)
+    # Every valid summary found, superseded ones too: its path -> its profile.
+    profiles: dict[str, str] = field(default_factory=dict)
 
     def of_profile(self, profile: str) -> Runs:
         frame = self.frame[self.frame["profile"] == profile].reset_index(drop=True)
         paths = set(frame["path"])
-        return Runs(frame, self.problems, self.superseded,
-                    [c for c in self.conflicts if c.kept in paths], self.found)
+        return replace(self, frame=frame, conflicts=[c for c in self.conflicts if c.kept in paths])
 
 
-def load_runs(runs_dir: str | Path) -> Runs:
+def load_runs(runs_dir: str | Path, *, paths_from: str | Path | None = None,
+              skip=None) -> Runs:
+    """`paths_from`: the folder the `path` column is relative to (default `runs_dir`, which
+    it must hold); `skip(path)`: True for a summary.json to leave out (the report's copies)."""
     runs_dir = Path(runs_dir)
+    base = Path(paths_from) if paths_from is not None else runs_dir
     records: list[dict] = []
     problems: list[Problem] = []
     paths = sorted(runs_dir.rglob(SUMMARY_NAME)) if runs_dir.is_dir() else []
+    paths = [path for path in paths if skip is None or not skip(path)]
     for path in paths:
-        rel = path.relative_to(runs_dir).as_posix()
+        rel = _relative(path, base)
         try:
             record = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
@@ -114,13 +123,22 @@ def load_runs(runs_dir: str | Path) -> Runs:
             problems.append(Problem(rel, reason))
             continue
         records.append({**_normalise(record, rel), "identity": _identity_match(path.parent, record)})
-    frame = pd.DataFrame.from_records(records, columns=[*COLUMNS, "column", "path", "identity"])
+    frame = pd.DataFrame.from_records(records, columns=[*COLUMNS, "column", "env", "path", "identity"])
     # Identity columns keep Python values (None, int, bool), not NaN-filled floats.
-    for key in (*RUN_KEY, "status", "error", "device", "config_hash", "column", "path", "identity"):
+    for key in (*RUN_KEY, "status", "error", "device", "config_hash", "git_commit", "environment",
+                "column", "env", "path", "identity"):
         frame[key] = pd.Series([r[key] for r in records], index=frame.index, dtype=object)
+    profiles = {r["path"]: r["profile"] for r in records}
     frame, superseded, conflicts = _deduplicate(frame)
     return Runs(frame=frame, problems=problems, superseded=superseded, conflicts=conflicts,
-                found=len(paths))
+                found=len(paths), profiles=profiles)
+
+
+def _relative(path: Path, base: Path) -> str:
+    try:
+        return path.relative_to(base).as_posix()
+    except ValueError:  # one of them given through a link or as an absolute path
+        return path.resolve().relative_to(base.resolve()).as_posix()
 
 
 def _normalise(record: dict, rel: str) -> dict:
@@ -145,6 +163,7 @@ def _normalise(record: dict, rel: str) -> dict:
         row["dataset"] = LRA_DATA if row["status"] == MISSING else UNRECORDED_DATASET
     row["dataset"] = str(row["dataset"])
     row["column"] = column_key(row["task"], row["dataset"])
+    row["env"] = one_line(row["environment"])
     for key in ("num_features", "seed", "seq_len", "batch_size", "test_examples", "steps",
                 "max_steps"):
         row[key] = int(row[key]) if isinstance(row[key], (int, float)) and not isinstance(

@@ -19,6 +19,7 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator  # noqa: 
 from .cells import CellStats, accuracy_cells  # noqa: E402
 from .efficiency_table import efficiency_frame  # noqa: E402
 from .load import LRA_TASKS, Runs, column_title, table_columns  # noqa: E402
+from .provenance import environment_labels  # noqa: E402
 from .style import STYLE, VALUE_FONTSIZE, variant_style  # noqa: E402
 from .variants import variant_label, variant_of, variants_of  # noqa: E402
 
@@ -115,11 +116,21 @@ def _accuracy_bar(ax, i: int, stats: CellStats, style, chance) -> None:
             va="center", ha="left", fontsize=VALUE_FONTSIZE)
 
 
+def _row_names(part, envs: dict[str, str]) -> list[str]:
+    """The variants, with `[E2 on <device>]` when the rows come from several devices or
+    environments (efficiency.md's note says which is which)."""
+    if len(set(zip(part["device"], part["environment"], strict=True))) < 2:
+        return list(part["label"])
+    return [f"{label} [{envs[env]} on {device}]"
+            for label, env, device in zip(part["label"], part["environment"], part["device"], strict=True)]
+
+
 def efficiency_plot(runs: Runs, profile: str) -> bytes:
     """Per task: training speed and peak memory against softmax on the same device
     (ratio on a log axis, bars drawn from 1), the absolute value beside each ratio."""
     frame = efficiency_frame(runs)
     frame = frame[frame["speedup_vs_softmax"].notna() | frame["memory_vs_softmax"].notna()]
+    envs = environment_labels(runs.frame)
     columns = [c for c in table_columns(frame["column"]) if c in set(frame["column"])]
     with plt.rc_context(STYLE):
         n_rows = max(1, len(columns))
@@ -155,7 +166,7 @@ def efficiency_plot(runs: Runs, profile: str) -> bytes:
                     [t for t in NICE_RATIOS if low / 1.6 <= t <= high * 4.0]))
                 ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}×"))
                 ax.xaxis.set_minor_locator(NullLocator())
-                ax.set_yticks(range(len(part)), list(part["label"]))
+                ax.set_yticks(range(len(part)), _row_names(part, envs))
                 ax.set_ylim(len(part) - 0.5, -0.5)
                 ax.set_title(f"{column_title(column)}: {xlabel.split(' (')[0]}", fontsize=9)
                 ax.set_xlabel(xlabel)

@@ -6,6 +6,8 @@ status such as `"complete"` is not a failure.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from macformer.checks.rules import Boolean, Integer, Number, OneOf, SafeName, Text, problem
 from macformer.lifecycle.record import STATUSES
 
@@ -58,7 +60,21 @@ def summary_rules() -> dict[str, object]:
         "config_hash": TEXT,
         "start_time": TEXT,
         "end_time": TEXT,
+        "environment": EnvironmentObject(),
     }
+
+
+@dataclass(frozen=True)
+class EnvironmentObject:
+    """summary.json's `environment`: an object (its gpu an object or null), or null in a
+    summary written before the field; the report describes it in one line."""
+
+    def allows(self, value) -> bool:
+        return value is None or (isinstance(value, dict) and (
+            value.get("gpu") is None or isinstance(value["gpu"], dict)))
+
+    def describe(self) -> str:
+        return "an object (keys: lifecycle.environment.ENVIRONMENT_SCHEMA, gpu an object or null) or null"
 
 
 REQUIRED = ("task", "attention", "status")
