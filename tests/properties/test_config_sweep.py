@@ -16,7 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sweep_values import ATTENTION, TEXT, bad_override, written
 
-from macformer.checks import ConfigError, check_config
+from macformer.checks import check_config
+from macformer.checks.errors import ConfigError
 from macformer.checks.settings import setting_rules
 from macformer.config import compose_run
 
