@@ -132,7 +132,7 @@ REPRODUCE_ARGS ?=
 PROFILES := auto $(sort $(basename $(notdir $(wildcard conf/profile/*.yaml))))
 
 # An unknown PROFILE stops make at once, before install or data (not a full-size `make data`).
-ifneq ($(filter reproduce-lra plan,$(MAKECMDGOALS)),)
+ifneq ($(filter reproduce-lra plan verify,$(MAKECMDGOALS)),)
 ifeq ($(filter $(PROFILE),$(PROFILES)),)
 $(error PROFILE=$(PROFILE) is not a profile; choose from $(PROFILES))
 endif
@@ -152,6 +152,16 @@ reproduce-lra: install
 plan: install
 	$(PY) -m macformer.reproduce --profile $(PROFILE) --data-dir $(DATA_DIR) \
 		--results-dir $(REPORT_DIR) --plan $(REPRODUCE_ARGS)
+
+# Check a committed report: re-run its cheapest completed cell (or CELL=task/row/seedK) from
+# the cell's recorded command line in a temporary folder and compare steps and accuracy with
+# its committed summary (exit 1 when they differ), e.g. make verify PROFILE=cpu.
+.PHONY: verify
+CELL ?=
+verify: install
+	@profile=$$($(PY) -m macformer.reproduce --profile $(PROFILE) --print-profile) || exit 2; \
+		$(PY) -m macformer.reproduce --verify $(REPORT_DIR)/$$profile --data-dir $(DATA_DIR) \
+		$(if $(CELL),--cell $(CELL))
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -34,9 +34,12 @@ def test_groups_and_their_sizes_in_help():
     assert pathx.tasks == ("pathx",) and "kernelized-exp-causal" in [r.name for r in pathx.rows]
     out = subprocess.run([sys.executable, "-m", "macformer.reproduce", "--help"], capture_output=True,
                          text=True, check=True).stdout
-    assert "core" in out and "7 rows x 5 task(s) =  35 runs per seed" in out
-    assert "ablations   9 rows x 5 task(s) =  45 runs per seed" in out
-    assert "pathx      12 rows x 1 task(s) =  12 runs per seed" in out
+    # Each group's line, compared word by word (the help pads its columns):
+    sizes = {words[0]: " ".join(words[1:]) for words in (line.partition(":")[0].split()
+             for line in out.splitlines()) if words[2:4] == ["rows", "x"]}
+    assert sizes["core"] == "7 rows x 5 task(s) = 35 runs per seed"
+    assert sizes["ablations"] == "9 rows x 5 task(s) = 45 runs per seed"
+    assert sizes["pathx"] == "12 rows x 1 task(s) = 12 runs per seed"
     assert "paper: sweep core, seeds 0,1,2" in out
 
 
@@ -255,7 +258,7 @@ def test_the_plan_names_tasks_with_missing_data_and_keeps_them_out_of_the_estima
     listops_s = costed[0].seconds
     assert f"estimate: {listops_s / 3600:.4f} run-hours" in table  # listops only
     assert "text *" in table and "* left out of the estimate, data missing (1 task(s)" in table
-    assert f"  text: 1 run(s), {costed[1].seconds / 3600:.4f} run-hours once it is there; " \
+    assert f"text: 1 run(s), {costed[1].seconds / 3600:.4f} run-hours once it is there; " \
            "needs network: fetch IMDb" in table
 
 
@@ -320,5 +323,5 @@ def test_a_login_node_plan_with_calibrated_on_needs_no_data_and_no_calibration(t
     assert "calibrating" not in done.stdout and "text *" in done.stdout
     hours = jobs[0].facts["max_steps"] * 0.05 + 5.0 + jobs[0].facts["max_steps"] // jobs[0].eval_every * 0.4
     assert f"estimate: {hours / 3600:.2f} run-hours" in done.stdout  # listops; text is left out
-    assert "  text: 1 run(s), " in done.stdout and "left out of the plan (not in --tasks)" in done.stdout
+    assert "text: 1 run(s), " in done.stdout and "left out of the plan (not in --tasks)" in done.stdout
     assert not data.exists() or not any(data.rglob("*"))

@@ -131,28 +131,6 @@ def test_bad_values_fail_before_training(overrides, match, tmp_path):
     assert not (tmp_path / "results").exists()  # nothing started
 
 
-def test_slurm_launcher_config_composes():
-    from hydra import compose, initialize_config_dir
-    from training_helpers import CONF
-
-    with initialize_config_dir(str(CONF), version_base="1.3"):
-        cfg = compose("train", overrides=["hydra/launcher=slurm", "hydra.launcher.partition=gpu"],
-                      return_hydra_config=True)
-    assert cfg.hydra.launcher._target_ == "hydra_plugins.macformer_slurm.MacformerSlurmLauncher"
-    # GPUs follow the trainer when the launcher is started (null here); a task per device.
-    assert cfg.hydra.launcher.partition == "gpu" and cfg.hydra.launcher.gpus_per_node is None
-    assert cfg.hydra.launcher.tasks_per_node == cfg.trainer.devices == 1
-    assert cfg.hydra.sweeper._target_ == "hydra_plugins.macformer_sweeper.DedupSweeper"
-
-
-def test_sweep_drops_kernel_duplicates():
-    from hydra_plugins.macformer_sweeper.dedupe import dedupe_jobs
-
-    jobs = [[f"attention={a}", f"kernel={k}"] for a in ("softmax", "rfa", "rmfa") for k in ("exp", "log")]
-    assert dedupe_jobs(jobs, "rmfa") == [["attention=softmax"], ["attention=rfa"],
-                                         ["attention=rmfa", "kernel=exp"], ["attention=rmfa", "kernel=log"]]
-
-
 def test_generated_data_is_reused_at_the_same_size(tmp_path):
     """A run generates missing ListOps data once; the next run finds it (the generator's
     GENERATED.json marker) and does not generate again."""

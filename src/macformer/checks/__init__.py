@@ -2,7 +2,7 @@
 naming the key, the value and what is allowed (Hydra itself refuses unknown group
 options such as `task=foo`, listing the available ones).
 
-- rules.py: what a value may be (integers, numbers in a range, choices, safe names);
+- rules.py: what a value may be (integers, numbers in a range, choices, safe names, lists);
 - settings.py: the rule of every setting, by dotted key;
 - attention.py: the options of every attention;
 - kernel_scaling.py: a kernel of finite radius needs ppSBN;
@@ -10,7 +10,7 @@ options such as `task=foo`, listing the available ones).
 - path_names.py: folder names within the file system's NAME_MAX / PATH_MAX;
 - config.py: check_config, those rules and the settings that must agree;
 - command_line.py: macformer-train's command line (Hydra's own errors as one line too);
-- arguments.py: one-line argparse errors of macformer-report and macformer-data;
+- arguments.py: one-line argparse errors of macformer-report, -data, -reproduce and -evaluate;
 - logger_login.py: a W&B logger needs a login.
 """
 

@@ -183,3 +183,25 @@ def _yaml(value) -> str:
         return "true" if value else "false"
     return repr(value) if not isinstance(value, (Mapping, list, tuple)) else repr(
         dict(value) if isinstance(value, Mapping) else list(value))
+
+
+# A setting that holds a list (the reproduce driver's groups and seeds): non-empty, no value
+# twice (a repeated seed or group would plan the same runs again), each allowed by `each`.
+@dataclass(frozen=True)
+class ListOf:
+    each: object  # a rule of rules.py
+
+    def allows(self, value) -> bool:
+        if not isinstance(value, Sequence) or isinstance(value, str) or not value:
+            return False
+        distinct = []
+        for v in value:  # by value and type, as OneOf compares (True is not 1)
+            if not self.each.allows(v) or any(v == d and type(v) is type(d) for d in distinct):
+                return False
+            distinct.append(v)
+        return True
+
+    def describe(self) -> str:
+        if isinstance(self.each, OneOf):
+            return f"a non-empty list of distinct values out of {self.each.describe()}"
+        return f"a non-empty list of distinct values, each {self.each.describe()}"

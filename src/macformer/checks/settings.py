@@ -7,11 +7,40 @@ table is refused, so a typo such as `+protocol.poolng=all` cannot pass unnoticed
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
-from .rules import Boolean, Duration, Integer, Number, OneOf, PerTask, SafeName, Text
+from .rules import (
+    Boolean,
+    Duration,
+    Integer,
+    ListOf,
+    Number,
+    OneOf,
+    PerTask,
+    SafeName,
+    Text,
+    is_integer,
+)
 
-PROFILES = ("smoke", "cpu", "paper")
+
+def profile_names(directory: Path | None = None) -> tuple[str, ...]:
+    """conf/profile/*.yaml, in their `reproduce.order` (smoke, cpu, paper), the order every
+    listing of profiles uses. A file without a whole-number order comes last here; the
+    driver (macformer.reproduce.profiles) refuses it, naming the file."""
+    from omegaconf import OmegaConf
+
+    from macformer.conf_dir import CONFIG_DIR
+
+    def order(path: Path):
+        found = OmegaConf.select(OmegaConf.load(path), "reproduce.order", default=None)
+        return (found if is_integer(found) else math.inf, path.stem)
+
+    return tuple(p.stem for p in sorted(Path(directory or CONFIG_DIR / "profile").glob("*.yaml"), key=order))
+
+
+PROFILES = profile_names()  # read once: setting_rules() is called for every key checked
+ISOLATIONS = ("fork", "subprocess")  # how the reproduce driver starts a run (reproduce/runner.py)
 ACCELERATORS = ("auto", "cpu", "gpu", "cuda", "mps")
 PRECISIONS = ("auto", "32-true", "32", 32, "16-mixed", "bf16-mixed", "bf16-true", "64-true", 64)
 STRATEGIES = ("auto", "ddp", "ddp_spawn", "ddp_fork", "ddp_find_unused_parameters_true")
@@ -27,6 +56,12 @@ def protocol_names() -> tuple[str, ...]:
     from macformer.conf_dir import CONFIG_DIR
 
     return tuple(sorted(p.stem for p in Path(CONFIG_DIR, "protocol").glob("*.yaml")))
+
+
+def sweep_group_names() -> tuple[str, ...]:
+    from macformer.conf_dir import CONFIG_DIR
+
+    return tuple(sorted(p.stem for p in Path(CONFIG_DIR, "sweep").glob("*.yaml")))
 
 
 def setting_rules() -> dict[str, object]:
@@ -117,9 +152,17 @@ def setting_rules() -> dict[str, object]:
         "callbacks.attention_diagnostics.probe_size": POSITIVE,
         "callbacks.attention_diagnostics.max_length": POSITIVE,
         "callbacks.progress.every_s": Number(0, open_low=True),
+        # reproduce: the driver's part of conf/profile/*.yaml (macformer.reproduce.profiles),
+        # which training composes and ignores; outside config_hash
+        "reproduce.order": POSITIVE,
+        "reproduce.groups": ListOf(OneOf(sweep_group_names())),
+        "reproduce.seeds": ListOf(SEED),
+        "reproduce.isolation": OneOf(ISOLATIONS),
+        "reproduce.run_timeout_s": Number(0, open_low=True, null=True),
+        "reproduce.why": Text(),
     }
 
 
 # Groups whose every key is in the table: anything else there is a typo.
-FIXED_GROUPS = ("task", "protocol", "data", "run", "generate", "debug")
+FIXED_GROUPS = ("task", "protocol", "data", "run", "generate", "debug", "reproduce")
 DERIVED = {"data._target_", "run.label", "run.relative_dir"}  # set by the config files themselves

@@ -8,6 +8,7 @@ the model has learned positions of that length, as in LRA. Batches are dicts of
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections import Counter
 
@@ -127,7 +128,7 @@ class LRADataModule(TaskShape, pl.LightningDataModule):
 
     def check_splits(self) -> dict:
         """Load every split now, before training: fail on an empty one, naming its source;
-        return the test split's size and chance accuracy (its most frequent label)."""
+        return the test split's size, chance accuracy (its most frequent label) and sha256."""
         self.setup()
         for split, rows in self.splits.items():
             if len(rows) == 0:
@@ -135,7 +136,24 @@ class LRADataModule(TaskShape, pl.LightningDataModule):
                                       f"{self._sources(split)}); regenerate or re-fetch it (`make data`)")
         self._warn_if_truncating()
         labels = self.splits["test"].rows["label"].to_pylist()
-        return {"test_examples": len(labels), "chance_accuracy": max(Counter(labels).values()) / len(labels)}
+        return {"test_examples": len(labels), "chance_accuracy": max(Counter(labels).values()) / len(labels),
+                "test_split_sha256": self.split_sha256("test")}
+
+    def split_sha256(self, split: str) -> str:
+        """The sha256 of a split's kept examples as the model reads them (each id list's
+        length and ids, then the labels, column by column), so that a re-test can tell
+        that it reads the same examples as the run it checks (macformer-evaluate)."""
+        if split not in self.splits:
+            self.setup()
+        table = self.splits[split].rows[:]  # a pyarrow.Table of the kept rows
+        digest = hashlib.sha256()
+        for name in table.column_names:  # input_ids[, input_ids_pair], label
+            column = table.column(name).combine_chunks()
+            if pa.types.is_list(column.type) or pa.types.is_large_list(column.type):
+                digest.update(pc.list_value_length(column).to_numpy(zero_copy_only=False).astype("<i8").tobytes())
+                column = column.flatten()  # the ids of the kept rows only (a slice's too)
+            digest.update(column.to_numpy(zero_copy_only=False).astype("<i8").tobytes())
+        return digest.hexdigest()
 
     def _warn_if_truncating(self) -> None:
         share = self.truncated_share("train")

@@ -10,6 +10,8 @@ malformed or when the archive is refused; without --only, missing tasks are list
 and the exit status is 0 (an offline machine still gets what it can).
 
     python -m macformer.data.prepare --data-dir data [--only listops pathfinder] [--offline]
+
+Flags: cli.py.
 """
 
 from __future__ import annotations
@@ -17,8 +19,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from macformer.checks.arguments import POSITIVE, SEED, OneLineParser
-
+from .cli import parse
 from .download import ArchiveError, DownloadError, download, safe_extract
 from .generate import generate, why_generate
 from .release import LRA_ARCHIVE_URL
@@ -123,26 +124,8 @@ def prepare(args) -> int:
     return 1 if errors else 0
 
 
-def main(argv=None):
-    parser = OneLineParser(prog="macformer-data", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data-dir", default="data")
-    parser.add_argument("--only", nargs="+", choices=TASKS, help="tasks to prepare (default: all)")
-    parser.add_argument("--listops-train", type=POSITIVE, default=96000)
-    parser.add_argument("--listops-val", type=POSITIVE, default=2000)
-    parser.add_argument("--listops-test", type=POSITIVE, default=2000)
-    parser.add_argument("--pathfinder-count", type=POSITIVE, default=200000)
-    parser.add_argument("--seed", type=SEED, default=0, help="seed of the generated sets")
-    parser.add_argument("--workers", type=POSITIVE, default=None)
-    parser.add_argument("--force", action="store_true", help="regenerate generated sets (never a release)")
-    parser.add_argument("--offline", action="store_true", help="no hub, no archive download")
-    parser.add_argument("--datasets", nargs="+", choices=sorted(VARIANTS), default=None,
-                        help="reduced generated sets to prepare instead of their task's LRA-format "
-                             "set (the cpu profile trains on these), at the --listops-* / "
-                             "--pathfinder-count sizes")
-    parser.add_argument("--no-lra-download", action="store_true",
-                        help="do not download the 7.7 GB LRA archive (Retrieval, Path-X stay missing)")
-    parser.add_argument("--no-process", action="store_true", help="do not build the processed caches")
-    args = parser.parse_args(argv)
+def main(argv: list[str] | None = None) -> None:
+    args = parse(argv)
     try:
         code = prepare(args)
     except OSError as error:  # a data folder that cannot be written (a file, read-only, full)

@@ -49,6 +49,9 @@ SCHEMA: dict[str, str] = {
     "test_examples": "test examples evaluated (after data.limit_eval)",
     "chance_accuracy": "share of the most frequent label among those test examples: the accuracy "
                        "of always guessing it",
+    "test_split_sha256": "sha256 of those test examples as the model reads them (ids and labels), "
+                         "so that a re-test (macformer-evaluate) knows it reads the same ones; "
+                         "null for random inputs",
     "best_step": "step of the best validation accuracy, as metrics.csv's `step` (and W&B's "
                  "trainer/global_step) count it: the index of the last step trained before it",
     "steps": "optimiser steps done",

@@ -33,6 +33,7 @@ from .record import DONE, IDENTITY_NAME, OTHER_SETTINGS, SUMMARY_NAME, earlier_r
 # Settings that do not change what is computed.
 NOT_HASHED = {
     "paths", "logger", "callbacks", "debug", "hydra", "kernel",  # kernel: via attention.options
+    "reproduce",  # the driver's part of a profile (its groups, seeds, ...), never read by a run
     "run.force", "run.resume", "run.sweep_id", "run.test", "run.relative_dir",
     "data.num_workers", "data.data_dir", "generate",
     "trainer.enable_progress_bar", "trainer.log_every_n_steps", "trainer.default_root_dir",

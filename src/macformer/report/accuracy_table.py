@@ -12,8 +12,8 @@ from macformer.lifecycle.record import MISSING
 from .cells import CHANCE_MARK, CellStats, accuracy_cell, accuracy_cells, average
 from .document import Cell, Document, Table
 from .format import rounded
-from .provenance import environment_labels, provenance_section
 from .load import LRA_DATA, LRA_TASKS, Runs, column_dataset, column_title, table_columns
+from .provenance import environment_labels, provenance_section
 from .variants import variant_dict, variant_label, variants_of
 
 INTRO = (

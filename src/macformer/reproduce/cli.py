@@ -156,6 +156,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--print-data-vars", action="store_true",
                         help="print the `make data` variables that generate ListOps and "
                              "Pathfinder at the resolved profile's sizes, and exit (used by make)")
+    parser.add_argument("--verify", default=None, metavar="REPORT_DIR",
+                        help="re-run one committed cell of REPORT_DIR (e.g. results/cpu) from its recorded "
+                             "command line in a temporary folder, compare steps and accuracy with its "
+                             "committed summary, and exit (0: agrees, 1: does not)")
+    parser.add_argument("--cell", default=None, metavar="TASK/ROW/seedK",
+                        help="with --verify: the cell, e.g. listops/softmax/seed0 (default: the cheapest)")
+    parser.add_argument("--verify-dir", default=None, metavar="DIR",
+                        help="with --verify: re-run in DIR and keep it (default: a temporary folder, "
+                             "removed when the cell agrees)")
     parser.add_argument("overrides", nargs="*",
                         help="extra Hydra overrides for every run, e.g. logger=wandb trainer=gpu "
                              "(anywhere on the command line)")
@@ -209,4 +218,10 @@ def _looks_like_override(word: str) -> bool:
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = build_parser()
-    return parser.parse_args(overrides_anywhere(parser, list(sys.argv[1:] if argv is None else argv)))
+    args = parser.parse_args(overrides_anywhere(parser, list(sys.argv[1:] if argv is None else argv)))
+    if args.verify is None and (args.cell or args.verify_dir):
+        parser.error(f"{'--cell' if args.cell else '--verify-dir'} goes with --verify REPORT_DIR")
+    if args.verify is not None and args.overrides:
+        parser.error("--verify re-runs a cell from its recorded command line: it takes no overrides "
+                     f"(got {' '.join(args.overrides)})")
+    return args

@@ -1,7 +1,8 @@
 """What `make reproduce-lra` runs: a profile (the training protocol: smoke, cpu, paper) and
 the sweep groups of conf/sweep/*.yaml (which rows on which tasks), times the profile's
-seeds; each job is composed from conf/train.yaml exactly as `python -m macformer.train
-<overrides>` would compose it.
+seeds (a profile's groups, seeds, isolation and run time limit: the `reproduce:` block
+of conf/profile/<name>.yaml, read by profiles.py); each job is composed from
+conf/train.yaml exactly as `python -m macformer.train <overrides>` would compose it.
 
 Groups (`--sweep core,ablations,pathx`):
 - core: softmax, rfa and rmfa × kernel (Macformer, in the causal form its authors'
@@ -20,6 +21,7 @@ from pathlib import Path
 from macformer.attention import has_kernel, variant_label
 
 from .groups import GROUPS, Row, load_group
+from .profiles import PROFILES, Profile  # conf/profile/<name>.yaml's reproduce: block
 
 __all__ = ["GROUPS", "PROFILES", "SWEEPS", "Job", "PlanError", "Profile", "Row", "Sweep",
            "choose_profile", "plan", "plan_groups", "row", "sweeps_of"]
@@ -35,30 +37,6 @@ def row(attention: str, kernel: str | None = None, ppsbn: bool = True, causal: b
         overrides.append("attention.options.causal=false")
     options = {"kernel": kernel, "ppsbn": ppsbn, "causal": causal} if has_kernel(attention) else {}
     return Row(variant_label(attention, options), tuple(overrides))
-
-
-@dataclass(frozen=True)
-class Profile:
-    name: str
-    groups: tuple[str, ...]  # the sweep groups it runs unless --sweep says otherwise
-    seeds: tuple[int, ...]
-    isolation: str  # "fork" (one warm driver, forked per run) or "subprocess" (fresh python)
-    run_timeout_s: float | None  # a run taking longer is stopped and reported failed
-    why: str
-
-
-PROFILES: dict[str, Profile] = {
-    # Seconds per run, ListOps and Pathfinder generated at tiny sizes: about 3 minutes on
-    # 2 cores for the whole sweep, data and report included.
-    "smoke": Profile("smoke", ("smoke",), (0,), "fork", 300,
-                     "wiring check: each kind of row once, accuracies mean nothing"),
-    # The short training of conf/profile/cpu.yaml on reduced generated sets, one seed.
-    "cpu": Profile("cpu", ("cpu",), (0,), "fork", 1200,
-                   "every kind of row, four RMFA kernels (trigh = exp), one seed, short training"),
-    # The full LRA protocol, three seeds; ablations and Path-X are groups a user adds.
-    "paper": Profile("paper", ("core",), (0, 1, 2), "subprocess", None,
-                     "the full protocol, three seeds"),
-}
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """`python -m macformer.reproduce --profile smoke` end to end on generated data (the
 entry point `make reproduce-lra PROFILE=smoke` calls after install and data), its
 resumption, and a run that fails without stopping the sweep. (Without calibration, which
-tests/reproduce/ covers: a smoke run is no longer than its calibration would be.)"""
+test_sweep_on_slots.py covers: a smoke run is no longer than its calibration would be.)"""
 
 import csv
 import json
