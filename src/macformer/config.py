@@ -21,13 +21,15 @@ __all__ = ["CONFIG_DIR", "compose_run", "output_dir", "register_resolvers", "run
            "run_tags"]
 
 
-def run_label(attention, protocol: str = "lra") -> str:
+def run_label(attention, protocol: str = "lra", pretrain: str | None = None) -> str:
     """The attention's label (macformer.attention.variant_label), then `-<protocol>` unless
-    it is the LRA standard: `rmfa-inverse-causal`, `softmax-authors`."""
+    it is the LRA standard, then `-spt-<objective>` for a self-pretrained run:
+    `rmfa-inverse-causal`, `softmax-authors`, `rmfa-exp-causal-spt-lm`."""
     from macformer.attention import variant_label
 
     label = variant_label(attention["name"], attention.get("options") or {})
-    return label if protocol in (None, "lra") else f"{label}-{protocol}"
+    label = label if protocol in (None, "lra") else f"{label}-{protocol}"
+    return label if pretrain in (None, "none") else f"{label}-spt-{pretrain}"
 
 
 def run_suffix(tag) -> str:

@@ -29,7 +29,7 @@ from macformer.lifecycle.environment import describe as describe_environment
 from macformer.lifecycle.lock import LOCKED_EXIT, RunLocked
 from macformer.lifecycle.os_error import describe_os_error
 from macformer.lifecycle.outcome import RunError, describe_end
-from macformer.lifecycle.record import COMPLETED, file_sha256, run_facts
+from macformer.lifecycle.record import COMPLETED, file_sha256, pretrain_objective, run_facts
 from macformer.lifecycle.resume import resolved_settings
 from macformer.lifecycle.run_lifecycle import RunLifecycle, now
 from macformer.training import wandb_run
@@ -64,6 +64,8 @@ def train(cfg: DictConfig, overrides: list[str] | tuple[str, ...] = ()) -> dict:
         ending = describe_end(fitted.reason, summary["steps"], cfg.task.max_steps, fitted.max_time)
         if ending["status"] == COMPLETED and cfg.run.test:  # a stopped run is continued, not tested
             _test(cfg, fitted, summary)
+            diagnostics = summary["attention_diagnostics"] = summary.get("attention_diagnostics") or {}
+            diagnostics["after_training"] = attention_probe(fitted.module.model, fitted.datamodule.inner)
         summary.update(ending)
     return summary
 
@@ -78,6 +80,7 @@ def _fit(cfg: DictConfig, checkpoint: Path | None, summary: dict) -> Fitted:
     from macformer.training.callbacks.always_on import run_callbacks
     from macformer.training.checkpoint_io import RunFolderCheckpointIO
     from macformer.training.collect import collect
+    from macformer.training.pretrain_stage import pretrain_encoder, time_share
     from macformer.training.resumable_loader import ResumableDataModule
     from macformer.training.stop_reason import stop_reason
 
@@ -107,11 +110,18 @@ def _fit(cfg: DictConfig, checkpoint: Path | None, summary: dict) -> Fitted:
         else:
             logger.log_hyperparams(resolved_settings(cfg))
 
+    if pretrain_objective(cfg):  # self-pretraining first (resumed, or found done)
+        pretraining = pretrain_encoder(cfg, data, model, output_dir(cfg), loggers, checkpoint,
+                                       probe=lambda: attention_probe(model, data))
+        summary["attention_diagnostics"] = {"after_pretraining": pretraining.pop("attention_after_pretraining", None)}
+        summary["pretraining"] = pretraining
     try:
         trainer.fit(module, datamodule=datamodule, ckpt_path=str(checkpoint) if checkpoint else None,
                     weights_only=True)  # a received run folder's checkpoint never runs code
     finally:
         collect(trainer, summary)
+        if summary.get("pretraining"):
+            summary["pretraining"]["time_share"] = time_share(summary["pretraining"], summary.get("train_seconds"))
         summary["attention_path"] = paths_taken(model)
         summary["skipped_steps"] = health.skips.skipped
     if trainer.interrupted:
@@ -134,11 +144,27 @@ def _test(cfg: DictConfig, fitted: Fitted, summary: dict) -> None:
 
 def build_model(cfg: DictConfig, data):
     """The model of `cfg.model`, sized by the data module `data`: its padded length,
-    vocabulary, classes and pairing (as nanoGPT takes vocab_size from its data)."""
+    vocabulary (+ the mask token of pretrain=mlm), classes and pairing (as nanoGPT takes
+    vocab_size from its data)."""
     from hydra.utils import instantiate
 
+    from macformer.training.pretrain_stage import mask_rows
+
     return instantiate(cfg.model, num_classes=data.num_classes, dual=data.is_pair,
-                       encoder={"vocab_size": data.vocab_size, "max_length": data.seq_len})
+                       encoder={"vocab_size": data.vocab_size + mask_rows(cfg), "max_length": data.seq_len})
+
+
+def attention_probe(model, data, examples: int = 2, max_length: int = 4096) -> list[dict] | None:
+    """How peaked each layer's attention is (training/callbacks/attention_diagnostics.py) on the
+    first validation examples; None past `max_length` tokens (the N×N weights would not fit)."""
+    from macformer.training.callbacks.attention_diagnostics import probe_attention
+
+    batch = next(iter(data.val_dataloader()))
+    if batch["input_ids"].shape[-1] > max_length:
+        return None
+    device = next(model.parameters()).device
+    probe = {k: v[:examples].to(device) for k, v in batch.items()}
+    return [{k: float(v) for k, v in layer.items()} for layer in probe_attention(model, probe)]
 
 
 def run(overrides: list[str] | tuple[str, ...] = (), config_dir: str | os.PathLike | None = None) -> dict:

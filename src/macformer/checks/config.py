@@ -42,6 +42,7 @@ def check_config(cfg: DictConfig, overrides: Sequence[str] = (), *, on_this_mach
             raise ConfigError(message)
     _check_attention(cfg, overrides)
     _check_schedule(cfg)
+    _check_pretrain(cfg)
     _check_data(cfg)
     _check_trainer(cfg)
     _check_paths(cfg)
@@ -130,6 +131,28 @@ def _check_schedule(cfg: DictConfig) -> None:
     if betas is not _ABSENT and not (isinstance(betas, list) and len(betas) == 2 and all(
             is_number(b) and 0 <= b < 1 for b in betas)):
         raise ConfigError(f"lit_module.betas must be two numbers in [0, 1), got {betas!r}")
+
+
+def _check_pretrain(cfg: DictConfig) -> None:
+    """pretrain=lm only for a causal row (a bidirectional one sees the token it predicts);
+    the pretraining's own schedule as the task's is checked."""
+    pretrain = cfg.get("pretrain")
+    if pretrain is None or pretrain.objective == "none":
+        return
+    if pretrain.objective == "lm":
+        from macformer.attention import variant_facts, variant_label
+
+        options = dict(cfg.attention.options or {})
+        if variant_facts(cfg.attention.name, options)["causal"] is not True:
+            raise ConfigError(f"pretrain=lm predicts each next token, so it needs a causal attention; "
+                              f"{variant_label(cfg.attention.name, options)} attends both ways and would see "
+                              "the token it predicts: use pretrain=mlm (or attention.options.causal=true "
+                              "where the attention has that option)")
+    if not pretrain.warmup_steps < pretrain.steps:
+        raise ConfigError(f"pretrain.warmup_steps={pretrain.warmup_steps!r} must be an integer in "
+                          f"[0, pretrain.steps={pretrain.steps})")
+    if pretrain.eval_every > pretrain.steps:
+        raise ConfigError(f"pretrain.eval_every={pretrain.eval_every} exceeds pretrain.steps={pretrain.steps}")
 
 
 def _check_data(cfg: DictConfig) -> None:

@@ -58,6 +58,9 @@ def protocol_names() -> tuple[str, ...]:
     return tuple(sorted(p.stem for p in Path(CONFIG_DIR, "protocol").glob("*.yaml")))
 
 
+PRETRAIN_OBJECTIVES = ("none", "mlm", "lm")  # conf/pretrain/<objective>.yaml
+
+
 def sweep_group_names() -> tuple[str, ...]:
     from macformer.conf_dir import CONFIG_DIR
 
@@ -128,6 +131,7 @@ def setting_rules() -> dict[str, object]:
         "generate.pathfinder.count": POSITIVE,
         "generate.seed": SEED,
         "debug.interrupt_at_step": POSITIVE_OR_NULL,
+        "debug.interrupt_pretrain_at_step": POSITIVE_OR_NULL,
         "debug.interrupt_signal": OneOf(("SIGINT", "SIGTERM")),
         # trainer: the values the project's trainer files set (and max_time, added with +)
         "trainer.accelerator": OneOf(ACCELERATORS),
@@ -152,6 +156,14 @@ def setting_rules() -> dict[str, object]:
         "callbacks.attention_diagnostics.probe_size": POSITIVE,
         "callbacks.attention_diagnostics.max_length": POSITIVE,
         "callbacks.progress.every_s": Number(0, open_low=True),
+        # pretrain: self-pretraining on the task's own inputs before the fine-tuning (conf/pretrain/)
+        "pretrain.objective": OneOf(PRETRAIN_OBJECTIVES),
+        "pretrain.steps": POSITIVE,
+        "pretrain.lr": Number(0, open_low=True),
+        "pretrain.warmup_steps": Integer(0),
+        "pretrain.eval_every": POSITIVE,
+        "pretrain.mask_rate": Number(0, 1, open_low=True),
+        "pretrain.mask_span": POSITIVE,
         # reproduce: the driver's part of conf/profile/*.yaml (macformer.reproduce.profiles),
         # which training composes and ignores; outside config_hash
         "reproduce.order": POSITIVE,
@@ -164,5 +176,5 @@ def setting_rules() -> dict[str, object]:
 
 
 # Groups whose every key is in the table: anything else there is a typo.
-FIXED_GROUPS = ("task", "protocol", "data", "run", "generate", "debug", "reproduce")
+FIXED_GROUPS = ("task", "protocol", "data", "run", "generate", "debug", "reproduce", "pretrain")
 DERIVED = {"data._target_", "run.label", "run.relative_dir"}  # set by the config files themselves

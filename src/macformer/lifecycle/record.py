@@ -80,10 +80,19 @@ SCHEMA: dict[str, str] = {
     "best_checkpoint": "the best-validation checkpoint that was tested, relative to run_dir; null "
                        "when none was tested",
     "best_checkpoint_sha256": "sha256 (hex) of that checkpoint file as tested, null when none",
+    "pretrain": "the self-pretraining objective (mlm: masked tokens, lm: next token) the encoder "
+                "was pretrained with on the task's own inputs before the fine-tuning; null: from scratch",
+    "pretraining": "the pretraining stage (pretrain set): objective, steps, its last validation's "
+                   "loss and token_accuracy (masked or next tokens predicted), seconds (all attempts), "
+                   "time_share (of pretraining + fine-tuning seconds); absent when from scratch",
+    "attention_diagnostics": "per encoder layer, how peaked the attention is on a probe of two "
+                             "validation examples (entropy relative to uniform, max_min_ratio, "
+                             "output_spread, ...): after_pretraining (pretrain set) and after_training "
+                             "(the last weights of the fine-tuning or of a run from scratch)",
 }
 # What a run is, known before it trains (run_facts); the other keys are its outcome.
 FACTS = ("task", "attention", "kernel", "ppsbn", "num_features", "causal", "protocol", "dataset",
-         "seed", "profile", "tag", "seq_len", "batch_size", "max_steps")
+         "seed", "profile", "tag", "seq_len", "batch_size", "max_steps", "pretrain")
 
 
 def run_facts(cfg) -> dict:
@@ -98,7 +107,15 @@ def run_facts(cfg) -> dict:
             "protocol": cfg.protocol.name, "dataset": dataset, "seed": int(cfg.seed),
             "profile": cfg.run.profile, "tag": cfg.run.tag,
             "seq_len": padded_length(cfg.task.name, dataset, cfg.data.max_length),
-            "batch_size": int(cfg.task.batch_size), "max_steps": int(cfg.task.max_steps)}
+            "batch_size": int(cfg.task.batch_size), "max_steps": int(cfg.task.max_steps),
+            "pretrain": pretrain_objective(cfg)}
+
+
+def pretrain_objective(cfg) -> str | None:
+    """The self-pretraining objective (mlm, lm), None for a run trained from scratch."""
+    pretrain = cfg.get("pretrain")
+    objective = None if pretrain is None else pretrain.get("objective")
+    return None if objective in (None, "none") else str(objective)
 
 
 def percent(fraction: float | None) -> str:

@@ -50,6 +50,9 @@ def resolved_settings(cfg: DictConfig) -> dict:
 
 def hashed_settings(cfg: DictConfig) -> dict:
     settings = resolved_settings(cfg)
+    # No pretraining adds nothing to the hash: runs from before the pretrain group keep theirs.
+    if (settings.get("pretrain") or {}).get("objective", "none") == "none":
+        settings.pop("pretrain", None)
     for dotted in NOT_HASHED:
         node, *rest = dotted.split(".")
         if not rest:
@@ -176,6 +179,11 @@ def clear_run(run_dir: Path) -> None:
             shutil.rmtree(path) if path.is_dir() else path.unlink()
     for name in (SUMMARY_NAME, IDENTITY_NAME):
         (Path(run_dir) / name).unlink(missing_ok=True)
+    pretrain = Path(run_dir) / "pretrain"  # the self-pretraining stage's folder (training/pretrain_stage.py)
+    if pretrain.is_symlink() or pretrain.is_file():
+        pretrain.unlink()  # a planted link is removed, never followed
+    elif pretrain.is_dir():
+        shutil.rmtree(pretrain)
 
 
 def write_identity(run_dir: Path, cfg_hash: str, settings: dict) -> None:

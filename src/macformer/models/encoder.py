@@ -58,7 +58,8 @@ class EncoderBlock(nn.Module):
 
 
 class Encoder(nn.Module):
-    """Token ids [B, L] and a real-token mask [B, L] → one vector per sequence [B, dim]."""
+    """Token ids [B, L] and a real-token mask [B, L] → one vector per sequence [B, dim]
+    (`forward`), or one per position [B, L, dim] (`hidden_states`, for pretraining)."""
 
     def __init__(self, vocab_size: int, max_length: int, dim: int = 64, num_layers: int = 2,
                  num_heads: int = 2, head_dim: int = 32, ff_dim: int = 128, dropout: float = 0.1,
@@ -80,7 +81,8 @@ class Encoder(nn.Module):
         )
         self.final_norm = nn.LayerNorm(dim)
 
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    def hidden_states(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """One vector per position [B, L, dim], before pooling (what a token head reads)."""
         length = input_ids.shape[1]
         if length > self.max_length:
             raise ValueError(f"sequence of length {length} exceeds the encoder's max_length "
@@ -90,7 +92,10 @@ class Encoder(nn.Module):
         x = self.embedding_dropout(x)
         for block in self.blocks:
             x = block(x, attention_mask)
-        x = self.final_norm(x)
+        return self.final_norm(x)  # [B, L, dim]
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        x = self.hidden_states(input_ids, attention_mask)  # [B, L, dim]
         weights = attention_mask.to(x.dtype).unsqueeze(-1)  # [B, L, 1]
         if self.pooling == "all":
             return (x * weights).mean(1)  # [B, dim]: padding counts as zeros

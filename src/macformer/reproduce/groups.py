@@ -1,8 +1,9 @@
 """The sweep groups: conf/sweep/<name>.yaml, each a list of rows on a list of tasks.
 
 A row entry names an attention and, for one with a kernel, the kernels it runs with
-(one row each), `ppsbn: false` for the ppSBN ablation and `causal: false` for the
-non-causal form; the row's name is the registry's label, the folder its runs land in.
+(one row each), `ppsbn: false` for the ppSBN ablation, `causal: false` for the
+non-causal form and `pretrain: mlm|lm` for self-pretraining first; the row's name is the
+run's label, the folder its runs land in.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ class Group:
 
 
 def load_group(name: str, make_row: Callable[..., Row]) -> Group:
-    """conf/sweep/<name>.yaml as a Group; make_row(attention, kernel, ppsbn, causal) names a row."""
+    """conf/sweep/<name>.yaml as a Group; make_row(attention, kernel, ppsbn, causal, pretrain) names a row."""
     from omegaconf import OmegaConf
 
     path = SWEEP_DIR / f"{name}.yaml"
@@ -40,12 +41,12 @@ def load_group(name: str, make_row: Callable[..., Row]) -> Group:
     spec = OmegaConf.to_container(OmegaConf.load(path))
     rows = []
     for entry in spec["rows"]:
-        unknown = set(entry) - {"attention", "kernels", "ppsbn", "causal"}
+        unknown = set(entry) - {"attention", "kernels", "ppsbn", "causal", "pretrain"}
         if unknown:
             raise ValueError(f"{path}: row {entry}: unknown keys {sorted(unknown)}")
         for kernel in entry.get("kernels") or [None]:
             rows.append(make_row(entry["attention"], kernel, entry.get("ppsbn", True),
-                                 entry.get("causal", True)))
+                                 entry.get("causal", True), entry.get("pretrain")))
     return Group(name, spec.get("about", ""), tuple(spec["tasks"]), tuple(rows))
 
 

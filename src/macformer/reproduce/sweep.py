@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from macformer.attention import has_kernel, variant_label
+from macformer.attention import has_kernel
 
 from .groups import GROUPS, Row, load_group
 from .profiles import PROFILES, Profile  # conf/profile/<name>.yaml's reproduce: block
@@ -27,16 +27,22 @@ __all__ = ["GROUPS", "PROFILES", "SWEEPS", "Job", "PlanError", "Profile", "Row",
            "choose_profile", "plan", "plan_groups", "row", "sweeps_of"]
 
 
-def row(attention: str, kernel: str | None = None, ppsbn: bool = True, causal: bool = True) -> Row:
-    """A kernel attention (kernel given) runs causally unless causal=False; the row is named
-    by the registry's label, as its runs' folder is (e.g. rmfa-exp-causal, rmfa-exp-noncausal)."""
+def row(attention: str, kernel: str | None = None, ppsbn: bool = True, causal: bool = True,
+        pretrain: str | None = None) -> Row:
+    """A kernel attention (kernel given) runs causally unless causal=False; `pretrain` (mlm,
+    lm) pretrains it on the task's inputs first. The row is named as its runs' folder is,
+    e.g. rmfa-exp-causal, rmfa-exp-noncausal, softmax-spt-mlm (macformer.config.run_label)."""
+    from macformer.config import run_label
+
     overrides = [f"attention={attention}"] + ([f"kernel={kernel}"] if kernel else [])
     if not ppsbn:
         overrides.append("attention.options.ppsbn=false")
     if not causal:
         overrides.append("attention.options.causal=false")
+    if pretrain:
+        overrides.append(f"pretrain={pretrain}")
     options = {"kernel": kernel, "ppsbn": ppsbn, "causal": causal} if has_kernel(attention) else {}
-    return Row(variant_label(attention, options), tuple(overrides))
+    return Row(run_label({"name": attention, "options": options}, "lra", pretrain), tuple(overrides))
 
 
 @dataclass(frozen=True)

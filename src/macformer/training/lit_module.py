@@ -9,14 +9,13 @@ in checkpoints, so a resumed run still knows them.
 
 from __future__ import annotations
 
-import random
-
-import numpy as np
 import pytorch_lightning as pl
 import torch
 from torch import nn
 from torch.nn import functional as F
 from torchmetrics.classification import MulticlassAccuracy
+
+from .rng_states import capture_rng_states, restore_rng_states
 
 
 def _one_cycle_position(step: int, warmup_steps: int, max_steps: int) -> tuple[bool, float]:
@@ -141,13 +140,7 @@ class LRALitModule(pl.LightningModule):
     def on_save_checkpoint(self, checkpoint):
         checkpoint["best_val_accuracy"] = self.best_val_accuracy
         checkpoint["best_step"] = self.best_step
-        checkpoint["rng_states"] = {
-            "torch": torch.get_rng_state(),
-            "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
-            # Tensors and plain tuples only, so checkpoints load with weights_only=True.
-            "numpy": _numpy_state_to_plain(np.random.get_state()),
-            "python": random.getstate(),
-        }
+        checkpoint["rng_states"] = capture_rng_states()
 
     def on_load_checkpoint(self, checkpoint):
         self.best_val_accuracy = checkpoint.get("best_val_accuracy")
@@ -160,19 +153,6 @@ class LRALitModule(pl.LightningModule):
         # global generator, so restoring any earlier would let those draws shift it.
         states = getattr(self, "_rng_states_to_restore", None)
         if states:
-            torch.set_rng_state(states["torch"])
-            if states["cuda"] and torch.cuda.is_available():
-                torch.cuda.set_rng_state_all(states["cuda"])
-            np.random.set_state(_numpy_state_from_plain(states["numpy"]))
-            random.setstate(states["python"])
+            restore_rng_states(states)
             self._rng_states_to_restore = None
 
-
-def _numpy_state_to_plain(state):
-    kind, keys, pos, has_gauss, gauss = state
-    return (kind, torch.from_numpy(keys.astype(np.int64)), int(pos), int(has_gauss), float(gauss))
-
-
-def _numpy_state_from_plain(state):
-    kind, keys, pos, has_gauss, gauss = state
-    return (kind, keys.numpy().astype(np.uint32), pos, has_gauss, gauss)
