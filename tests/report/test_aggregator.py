@@ -103,17 +103,17 @@ def test_efficiency_exact(hand_written_runs, tmp_path):
     ]
     md = read(tmp_path / "out" / "cpu" / "efficiency.md")
     assert table_after(md, "## ListOps")[0] == (
-        "| variant | length | batch | tokens/s | × softmax | peak MiB | mem × softmax | device "
-        "| path | seeds |")
+        "| variant | length | batch | tokens/s | × softmax | peak MiB | mem × softmax | train s "
+        "| device | path | seeds |")
     # These hand-written summaries predate the attention_path key: no path is shown.
     assert table_after(md, "## ListOps")[3] == (
-        "| rmfa-exp (causal) | 512 | 8 | 3,300 | 3.00× | 150 | 0.25× | cpu, 2 threads | — | 1 |")
+        "| rmfa-exp (causal) | 512 | 8 | 3,300 | 3.00× | 150 | 0.25× | 60 | cpu, 2 threads | — | 1 |")
     # Softmax ran on another device: the speed and memory columns are marked not comparable.
     assert table_after(md, "## Pathfinder")[0] == (
         "| variant | length | batch | tokens/s[^1] | × softmax[^1] | peak MiB[^1] "
-        "| mem × softmax[^1] | device | path | seeds |")
+        "| mem × softmax[^1] | train s | device | path | seeds |")
     assert table_after(md, "## Pathfinder")[3] == (
-        "| rfa (non-causal) | 1,024 | 8 | 1,000 | n/a | 500 | n/a | cpu, 2 threads | — | 1 |")
+        "| rfa (non-causal) | 1,024 | 8 | 1,000 | n/a | 500 | n/a | 60 | cpu, 2 threads | — | 1 |")
     assert "[^1]: not comparable across rows: tokens/s, peak MiB and the × softmax ratios" in md
 
 

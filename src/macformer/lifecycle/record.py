@@ -83,8 +83,9 @@ SCHEMA: dict[str, str] = {
     "pretrain": "the self-pretraining objective (mlm: masked tokens, lm: next token) the encoder "
                 "was pretrained with on the task's own inputs before the fine-tuning; null: from scratch",
     "pretraining": "the pretraining stage (pretrain set): objective, steps, its last validation's "
-                   "loss and token_accuracy (masked or next tokens predicted), seconds (all attempts), "
-                   "time_share (of pretraining + fine-tuning seconds); absent when from scratch",
+                   "loss and token_accuracy (masked or next tokens predicted), seconds (wall time of "
+                   "its fit over all attempts, validations included), time_share (seconds / (seconds + "
+                   "train_seconds)); absent when from scratch",
     "attention_diagnostics": "per encoder layer, how peaked the attention is on a probe of two "
                              "validation examples (entropy relative to uniform, max_min_ratio, "
                              "output_spread, ...): after_pretraining (pretrain set) and after_training "

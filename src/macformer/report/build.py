@@ -1,6 +1,6 @@
 """Build the report from a runs folder: one folder per profile, `<out>/<profile>/`,
-with accuracy, efficiency and published tables (Markdown, CSV, optionally LaTeX),
-provenance.csv, the accuracy and efficiency plots and one learning-curve plot per task.
+with accuracy, efficiency and published tables (Markdown, CSV, optionally LaTeX), the
+self-pretrained rows beside their twins (spt.md / spt.csv, when there are any), provenance.csv, the accuracy and efficiency plots and one learning-curve plot per task.
 
 The profile's run records are first copied to `<out>/<profile>/runs/` (committed_runs.py)
 and the report is built from that copy, so `--runs <out>/<profile>/runs` rebuilds it
@@ -29,6 +29,7 @@ from .load import Runs, load_runs, profile_sort_key
 from .plots import accuracy_plot, efficiency_plot
 from .provenance import environment_labels, provenance_frame
 from .tables import accuracy_report, efficiency_report, published_report
+from .spt_table import has_spt, spt_report
 
 # Written in every profile's folder (LaTeX files only with --format latex), beside
 # `curves_<task>.png` for each task the profile trained and the runs/ folder of copies.
@@ -103,6 +104,14 @@ def _write_profile(runs: Runs, runs_dir: Path, folder: Path, profile: str, latex
         written.append(atomic.write_text(folder / f"{name}.csv", _csv(frame)))
         if latex:
             written.append(atomic.write_text(folder / f"{name}.tex", to_latex(doc)))
+    spt_files = [folder / "spt.md", folder / "spt.csv"]
+    if has_spt(part):  # self-pretrained rows beside their twins from scratch
+        doc, frame = spt_report(part, profile)
+        written.append(atomic.write_text(spt_files[0], to_markdown(doc)))
+        written.append(atomic.write_text(spt_files[1], _csv(frame)))
+    else:
+        for stale in spt_files:  # no self-pretrained run any more
+            stale.unlink(missing_ok=True)
     written.append(atomic.write_text(folder / "provenance.csv", _csv(provenance_frame(
         part, environment_labels(part.frame)))))
     written.append(atomic.write_bytes(folder / "accuracy.png", accuracy_plot(part, profile)))

@@ -20,7 +20,7 @@ from .variants import variant_label, variant_of, variant_sort_key
 SETTING = ("profile", "column", "device", "environment", "seq_len", "batch_size")
 EFFICIENCY_COLUMNS = (*SETTING, *VARIANT_KEY[1:], "label", "seeds", "tokens_per_second",
                       "steps_per_second", "speedup_vs_softmax", "peak_memory_mb",
-                      "memory_vs_softmax", "timed_steps", "path")
+                      "memory_vs_softmax", "timed_steps", "path", "run_seconds", "pretrain_seconds")
 # A rate timed over fewer training steps than this is mostly noise (and warm-up).
 MIN_TIMED_STEPS = 5
 FEW_STEPS_MARK = "(few steps)"
@@ -42,7 +42,8 @@ def efficiency_frame(runs: Runs) -> pd.DataFrame:
                    py(r["seq_len"]), py(r["batch_size"]))
         groups.setdefault((setting, variant_of(r)), []).append(
             {k: py(r.get(k)) for k in ("train_tokens_per_second", "train_steps_per_second",
-                                       "peak_memory_mb", "throughput_steps", "steps", "attention_path")})
+                                       "peak_memory_mb", "throughput_steps", "steps", "attention_path",
+                                       "train_seconds", "pretrain_seconds")})
     variants = sorted({v for _, v in groups}, key=variant_sort_key)
     out = []
     for (setting, variant), members in groups.items():
@@ -55,11 +56,14 @@ def efficiency_frame(runs: Runs) -> pd.DataFrame:
                     "timed_steps": min((t for t in map(timed_steps, members) if t is not None),
                                        default=None),
                     # Which code path ran (rmfa: reference or triton), as the summaries record it.
-                    "path": ", ".join(sorted({m["attention_path"] for m in members} - {None})) or "—"})
+                    "path": ", ".join(sorted({m["attention_path"] for m in members} - {None})) or "—",
+                    # Training time of a run, its self-pretraining included (counted, not hidden).
+                    "run_seconds": mean(run_seconds(m) for m in members),
+                    "pretrain_seconds": mean(m["pretrain_seconds"] for m in members)})
     # The baseline: softmax on the same setting, the untagged LRA-protocol run first.
     softmax: dict[tuple, dict] = {}
     for r in sorted((r for r in out if r["attention"] == "softmax"),
-                    key=lambda r: (r["tag"] is not None, r["protocol"] != "lra")):
+                    key=lambda r: (r["tag"] is not None, r["protocol"] != "lra", r["pretrain"] is not None)):
         softmax.setdefault(tuple(r[k] for k in SETTING), r)
     for r in out:
         base = softmax.get(tuple(r[k] for k in SETTING), {})
@@ -71,7 +75,14 @@ def efficiency_frame(runs: Runs) -> pd.DataFrame:
                             variant_sort_key(tuple(r[k] for k in VARIANT_KEY))))
     return pd.DataFrame(out, columns=list(EFFICIENCY_COLUMNS)).astype(
         {k: object for k in ("seq_len", "batch_size", "kernel", "ppsbn", "num_features",
-                             "causal", "tag")})
+                             "causal", "tag", "pretrain")})
+
+
+def run_seconds(member: dict) -> float | None:
+    """Seconds in training batches, the self-pretraining's seconds added when there was one."""
+    if member["train_seconds"] is None:
+        return None
+    return member["train_seconds"] + (member["pretrain_seconds"] or 0.0)
 
 
 def timed_runs(runs: Runs) -> pd.DataFrame:
@@ -95,7 +106,9 @@ def efficiency_report(runs: Runs, profile: str) -> tuple[Document, pd.DataFrame]
         "Retrieval); batch: examples per step and process; path: the code path the attention "
         "ran (rmfa: `reference` eager PyTorch or the fused `triton` kernels; — for attentions "
         f"with one path). `{FEW_STEPS_MARK}`: the rates were timed over fewer than "
-        f"{MIN_TIMED_STEPS} training steps (see its note) and are not a steady speed.")
+        f"{MIN_TIMED_STEPS} training steps (see its note) and are not a steady speed. train s: "
+        "seconds in training batches per run (validation and data loading excluded), the "
+        "self-pretraining's seconds included for a `+spt` row (its rates are the fine-tuning's).")
     for column in sorted(set(frame["column"]), key=column_sort_key):
         doc.heading(column_title(column), level=2)
         part = frame[frame["column"] == column]
@@ -110,13 +123,14 @@ def efficiency_report(runs: Runs, profile: str) -> tuple[Document, pd.DataFrame]
                 Cell(num(r["speedup_vs_softmax"], "{:.2f}×", "n/a")),
                 Cell(num(r["peak_memory_mb"], "{:,.0f}")),
                 Cell(num(r["memory_vs_softmax"], "{:.2f}×", "n/a")),
+                Cell(num(r["run_seconds"], "{:,.0f}", "—")),
                 Cell(str(r["device"])),
                 *([Cell(labels[r["environment"]])] if envs else []),
                 Cell(str(r["path"])), Cell(str(r["seeds"]))])
         marks = (mixed,) if mixed else ()
-        columns = ["variant", "length", "batch", *(Cell(c, marks) for c in MEASURES[:4]),
+        columns = ["variant", "length", "batch", *(Cell(c, marks) for c in MEASURES[:4]), "train s",
                    "device", *(["env"] if envs else []), "path", "seeds"]
-        doc.table(Table(columns, rows, "lrrrrrrl" + ("l" if envs else "") + "lr",
+        doc.table(Table(columns, rows, "lrrrrrrrl" + ("l" if envs else "") + "lr",
                         caption=f"Training speed and peak memory, {column_title(column)}, "
                                 f"profile {profile}"))
     if frame.empty:

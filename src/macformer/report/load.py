@@ -61,10 +61,10 @@ DEFAULT_PROTOCOL = "lra"
 UNRECORDED_DATASET = "unrecorded"
 # A run is identified by these; duplicates are resolved (see module docstring).
 RUN_KEY: tuple[str, ...] = ("profile", "task", "dataset", "attention", "kernel", "ppsbn",
-                            "num_features", "causal", "protocol", "tag", "seed")
+                            "num_features", "causal", "protocol", "tag", "pretrain", "seed")
 # A table row: the variant; seeds are averaged within it.
 VARIANT_KEY: tuple[str, ...] = ("profile", "attention", "kernel", "ppsbn", "num_features",
-                                "causal", "protocol", "tag")
+                                "causal", "protocol", "tag", "pretrain")
 
 
 @dataclass(frozen=True)
@@ -123,7 +123,8 @@ def load_runs(runs_dir: str | Path, *, paths_from: str | Path | None = None,
             problems.append(Problem(rel, reason))
             continue
         records.append({**_normalise(record, rel), "identity": _identity_match(path.parent, record)})
-    frame = pd.DataFrame.from_records(records, columns=[*COLUMNS, "column", "env", "path", "identity"])
+    frame = pd.DataFrame.from_records(records, columns=[*COLUMNS, "column", "env", "path", "identity",
+                                                        "pretrain_seconds"])
     # Identity columns keep Python values (None, int, bool), not NaN-filled floats.
     for key in (*RUN_KEY, "status", "error", "device", "config_hash", "git_commit", "environment",
                 "column", "env", "path", "identity"):
@@ -159,6 +160,11 @@ def _normalise(record: dict, rel: str) -> dict:
                      else None)
     row["protocol"] = str(row["protocol"] or DEFAULT_PROTOCOL)
     row["tag"] = str(row["tag"]) if row["tag"] not in (None, "") else None
+    # Self-pretrained (mlm, lm) or from scratch (None: every summary from before the field).
+    row["pretrain"] = str(row["pretrain"]) if row["pretrain"] not in (None, "", "none") else None
+    pretraining = row["pretraining"] if isinstance(row["pretraining"], dict) else {}
+    row["pretrain_seconds"] = (float(pretraining["seconds"]) if isinstance(pretraining.get("seconds"), (int, float))
+                               and math.isfinite(pretraining["seconds"]) else None)
     if not row["dataset"]:  # a run skipped for absent data has none: it sits under LRA data
         row["dataset"] = LRA_DATA if row["status"] == MISSING else UNRECORDED_DATASET
     row["dataset"] = str(row["dataset"])

@@ -93,6 +93,6 @@ def look(attention: str, kernel: str | None = None, *, ppsbn_ablated: bool = Fal
 
 def variant_style(variant: Variant) -> VariantStyle:
     """The look of a report row (variants.Variant)."""
-    _, attention, kernel, ppsbn, _, causal, protocol, tag = variant
+    _, attention, kernel, ppsbn, _, causal, protocol, tag, pretrain = variant
     return look(attention, kernel, ppsbn_ablated=ppsbn_mark(attention, ppsbn) != "",
-                causal=causal, other=bool(tag) or protocol not in (None, "lra"))
+                causal=causal, other=bool(tag) or bool(pretrain) or protocol not in (None, "lra"))

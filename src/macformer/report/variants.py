@@ -12,7 +12,7 @@ from macformer.attention.kernels import KERNELS
 from .format import py
 from .load import ATTENTION_ORDER, DEFAULT_PROTOCOL, VARIANT_KEY, Runs, _as_bool
 
-Variant = tuple  # (profile, attention, kernel, ppsbn, num_features, causal, protocol, tag)
+Variant = tuple  # (profile, attention, kernel, ppsbn, num_features, causal, protocol, tag, pretrain)
 
 
 def variant_of(row) -> Variant:
@@ -32,20 +32,22 @@ def variant_sort_key(variant: Variant) -> tuple:
     """softmax, rfa, performer, kernelized, rmfa (kernels in paper order, the no-ppSBN
     ablation rows after the ppSBN ones, the non-causal form after the causal one),
     anything else alphabetically after; tagged and other-protocol rows after the plain one."""
-    _, attention, kernel, ppsbn, num_features, causal, protocol, tag = variant
+    _, attention, kernel, ppsbn, num_features, causal, protocol, tag, pretrain = variant
     a = ATTENTION_ORDER.index(attention) if attention in ATTENTION_ORDER else len(ATTENTION_ORDER)
     k = KERNELS.index(kernel) if kernel in KERNELS else len(KERNELS)
     p = {None: 0, True: 1, False: 2}.get(_as_bool(ppsbn), 3)
     c = {None: 0, True: 1, False: 2}.get(_as_bool(causal), 3)
     return (a, attention, kernel is not None, p, k, str(kernel),
             num_features if isinstance(num_features, int) else -1, c,
-            protocol != DEFAULT_PROTOCOL, str(protocol), tag is not None, str(tag))
+            protocol != DEFAULT_PROTOCOL, str(protocol), tag is not None, str(tag),
+            pretrain is not None, str(pretrain))
 
 
 def variant_label(variant: Variant, variants: list[Variant] | None = None) -> str:
-    """`rmfa-exp (causal)`, `rmfa-exp-noppsbn (non-causal)`, `rfa-D64 (causal) [authors] #lr2`;
-    `-D<n>` only when `variants` (the rows it is shown with) vary the number of features."""
-    _, attention, kernel, ppsbn, num_features, causal, protocol, tag = variant
+    """`rmfa-exp (causal)`, `rmfa-exp-noppsbn (non-causal)`, `rfa-D64 (causal) [authors] #lr2`,
+    `softmax +spt-mlm` (self-pretrained); `-D<n>` only when `variants` (the rows it is shown
+    with) vary the number of features."""
+    _, attention, kernel, ppsbn, num_features, causal, protocol, tag, pretrain = variant
     name = attention + (f"-{kernel}" if kernel else "") + ppsbn_mark(attention, ppsbn)
     if variants is not None and features_vary(variants) and num_features is not None:
         name += f"-D{num_features}"
@@ -55,6 +57,8 @@ def variant_label(variant: Variant, variants: list[Variant] | None = None) -> st
         name += f" [{protocol}]"
     if tag:
         name += f" #{tag}"
+    if pretrain:
+        name += f" +spt-{pretrain}"
     return name
 
 

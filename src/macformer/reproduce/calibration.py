@@ -77,6 +77,7 @@ def calibration_job(job: Job, steps: int, root: Path, random_inputs: bool | None
     overrides = (*[o for o in job.overrides if not o.startswith(("logger=", "run.force", "run.resume"))],
                  f"task.max_steps={steps}", f"task.eval_every={steps}", "task.warmup_steps=1",
                  "run.force=true", "run.resume=false", f"hydra.run.dir={run_dir}",
+                 "pretrain=none",  # the fine-tuning's shape; a pretraining step costs as much (cost.py)
                  "+callbacks.phase_timer._target_=macformer.training.callbacks.phase_timer.PhaseTimer",
                  f"+callbacks.phase_timer.path={run_dir / 'phases.json'}")
     cfg = compose_run(overrides)

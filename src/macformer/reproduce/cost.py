@@ -62,6 +62,9 @@ def _cost(jobs: list[Job], cache: Cache, device_name: str, slowdown: float) -> l
         else:
             done = int((previous or {}).get("steps") or 0) if held == UNFINISHED else 0
             seconds = slowdown * m.run_seconds(job.facts["max_steps"], job.eval_every, done)
+            if job.pretrain_steps and not done:  # self-pretraining first: steps of the same shape
+                # (its token head is one dim × vocabulary projection), in the same process
+                seconds += slowdown * (m.run_seconds(job.pretrain_steps, job.pretrain_eval_every) - m.fixed_s)
             if math.isfinite(seconds) and seconds >= 0:
                 out.append(Costed(job, seconds, peak_mb=m.peak_memory_mb))
             else:  # never a negative or NaN estimate

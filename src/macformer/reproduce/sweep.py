@@ -103,6 +103,8 @@ class Job:
     eval_every: int = 1  # steps between validations
     # Its folder holds a run of other settings that the sweep may clear (preflight.allow_replacing).
     replaces: bool = False
+    pretrain_steps: int = 0  # self-pretraining steps before the fine-tuning (pretrain=mlm|lm)
+    pretrain_eval_every: int = 1
 
     @property
     def seq_len(self) -> int:
@@ -148,8 +150,11 @@ def plan(sweep: Sweep, extra_overrides: tuple[str, ...] = (), group: str = "",
                     check_run(cfg, overrides, on_this_machine)
                 except (ConfigError, HydraException, OmegaConfBaseException, ValueError) as error:
                     raise PlanError(f"{refusal(error, overrides)} (run {task} {r.name} seed{seed})") from None
+                pretrained = cfg.pretrain.objective != "none"
                 jobs.append(Job(task, r.name, seed, overrides, output_dir(cfg), config_hash(cfg),
-                                run_facts(cfg), task in GENERABLE, group, int(cfg.task.eval_every)))
+                                run_facts(cfg), task in GENERABLE, group, int(cfg.task.eval_every),
+                                pretrain_steps=int(cfg.pretrain.steps) if pretrained else 0,
+                                pretrain_eval_every=int(cfg.pretrain.eval_every) if pretrained else 1))
     return jobs
 
 

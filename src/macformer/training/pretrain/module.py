@@ -103,7 +103,7 @@ class PretrainModule(pl.LightningModule):
         loss_sum, correct, count = self._sums(batch, generator)
         count_f = count.clamp_min(1).float()
         loss = loss_sum / count_f
-        size = int(count)
+        size = batch["input_ids"].shape[0]  # step values only: no epoch mean to weight
         self.log("pretrain/loss", loss, on_step=True, on_epoch=False, prog_bar=True, batch_size=size)
         self.log("pretrain/token_accuracy", correct.float() / count_f, on_step=True, on_epoch=False,
                  batch_size=size)
