@@ -11,7 +11,7 @@ from macformer.report import build_report
 ROOT = Path(__file__).resolve().parents[2]
 COMMITTED = ROOT / "results" / "cpu"
 TABLES = ("accuracy.md", "accuracy.csv", "efficiency.md", "efficiency.csv", "published.md",
-          "published.csv", "provenance.csv")
+          "published.csv", "spt.md", "spt.csv", "provenance.csv")
 
 
 def test_the_committed_cpu_report_is_rebuilt_byte_for_byte_from_its_run_records(tmp_path):
@@ -22,6 +22,22 @@ def test_the_committed_cpu_report_is_rebuilt_byte_for_byte_from_its_run_records(
         rebuilt, committed = (tmp_path / "cpu" / name).read_bytes(), (COMMITTED / name).read_bytes()
         assert rebuilt == committed, f"{name} rebuilt from results/cpu/runs differs from the committed one"
     assert not list((COMMITTED / "runs").rglob("*.ckpt"))  # checkpoints never committed
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {path.relative_to(folder).as_posix(): path.read_bytes()
+            for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+def test_a_report_built_from_the_committed_records_copies_them_unchanged(tmp_path):
+    # A copy of a copy: every record (the command line in overrides.yaml, the pretraining
+    # curve too) survives a rebuild, so a second rebuild cannot drift from the first.
+    build_report(COMMITTED / "runs", tmp_path, profile="cpu")
+    committed, copied = _files(COMMITTED / "runs"), _files(tmp_path / "cpu" / "runs")
+    assert sorted(copied) == sorted(committed)
+    assert [name for name in committed if committed[name] != copied[name]] == []
+    assert any(name.endswith("/overrides.yaml") for name in committed)
+    assert any(name.endswith("pretrain/csv/metrics.csv") for name in committed)
 
 
 def _environment(torch_version: str) -> dict:

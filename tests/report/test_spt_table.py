@@ -7,6 +7,7 @@ import pytest
 
 from macformer.config import compose_run
 from macformer.report.build import build_report
+from macformer.report.spt_curves import LOSS, read_pretrain_curve
 from macformer.train import train
 
 
@@ -55,3 +56,23 @@ def test_no_spt_table_without_self_pretrained_runs(report, tmp_path):
                  tmp_path, profile="smoke")
     assert not (tmp_path / "smoke" / "spt.md").exists()
     assert "softmax +spt-mlm" in (folder / "accuracy.md").read_text()
+
+
+def test_the_pretraining_curve_is_copied_and_drawn(report):
+    folder, scratch, spt = report
+    results = folder.parent.parent / "results" / "runs" / "smoke" / "listops" / "softmax-spt-mlm"
+    for seed in (0, 1):
+        original = read_pretrain_curve(results / f"seed{seed}")
+        copied = read_pretrain_curve(folder / "runs" / "listops" / "softmax-spt-mlm" / f"seed{seed}")
+        assert original[LOSS] and copied == original  # the validation rows, every one of them
+        assert len(original[LOSS]) == spt[seed]["pretraining"]["steps"] // 3  # smoke: validated every 3 steps
+    assert (folder / "curves_pretrain_listops.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not (folder / "runs" / "listops" / "softmax" / "seed0" / "pretrain").exists()
+
+
+def test_a_run_that_was_not_self_pretrained_has_no_pretraining_curve(report, tmp_path):
+    folder, _, _ = report
+    build_report(folder.parent.parent / "results" / "runs" / "smoke" / "listops" / "softmax",
+                 tmp_path, profile="smoke")
+    assert not list((tmp_path / "smoke").glob("curves_pretrain_*.png"))
+    assert (tmp_path / "smoke" / "curves_listops.png").exists()

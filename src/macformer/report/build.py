@@ -28,8 +28,9 @@ from .document import Document, to_latex, to_markdown
 from .load import Runs, load_runs, profile_sort_key
 from .plots import accuracy_plot, efficiency_plot
 from .provenance import environment_labels, provenance_frame
-from .tables import accuracy_report, efficiency_report, published_report
+from .spt_curves import spt_curve_plots
 from .spt_table import has_spt, spt_report
+from .tables import accuracy_report, efficiency_report, published_report
 
 # Written in every profile's folder (LaTeX files only with --format latex), beside
 # `curves_<task>.png` for each task the profile trained and the runs/ folder of copies.
@@ -94,6 +95,7 @@ def _write_profile(runs: Runs, runs_dir: Path, folder: Path, profile: str, latex
     local = load_runs(copies.root, paths_from=folder)
     part = local.of_profile(profile)
     curves, no_curve = curve_plots(part, folder, profile)
+    curves.update(spt_curve_plots(part, folder, profile))  # the self-pretraining's, when any
     report.no_curve[profile] = [copies.source(path) for path in no_curve]
     written = []
     for name, (doc, frame) in (

@@ -8,8 +8,9 @@ under the runs root; runs whose last three parts coincide keep their whole path)
 `run_identity.json` (it decides which of two summaries of one run is reported),
 `.hydra/overrides.yaml` (as `overrides.yaml`: the command line that made the run) and
 the learning curve's `metrics.csv` at its place in the run folder (usually
-`csv/metrics.csv`; over 1 MiB, only its validation rows, which is all the curves read).
-Never checkpoints, logs or anything else.
+`csv/metrics.csv`; over 1 MiB, only its validation rows, which is all the curves read),
+and a self-pretrained run's pretraining curve, `pretrain/csv/metrics.csv`. Never
+checkpoints, logs or anything else.
 
 The report is then built from that folder, so what it shows is exactly what a rebuild
 from it shows, and the paths it names (`runs/listops/softmax/seed0/summary.json`) are
@@ -30,7 +31,7 @@ from pathlib import Path, PurePosixPath
 
 from macformer import atomic
 
-from .curves import metrics_file
+from .curves import PRETRAIN_METRICS, metrics_file
 from .load import IDENTITY_NAME, SUMMARY_NAME
 
 RUNS_FOLDER = "runs"
@@ -119,19 +120,21 @@ def run_files(run_dir: Path, summary: Path, *, top: bool) -> dict[str, bytes] | 
         return None
     if top:
         return files
-    for name, path in ((IDENTITY_NAME, run_dir / IDENTITY_NAME),
-                       (OVERRIDES_COPY, run_dir / OVERRIDES)):
+    overrides = run_dir / OVERRIDES
+    if not overrides.is_file():  # a copy's, when the runs root is itself a copy
+        overrides = run_dir / OVERRIDES_COPY
+    for name, path in ((IDENTITY_NAME, run_dir / IDENTITY_NAME), (OVERRIDES_COPY, overrides)):
         if path.is_file():
             try:
                 files[name] = path.read_bytes()
             except OSError:
                 pass
-    metrics = metrics_file(run_dir)
-    if metrics is not None:
-        try:
-            files[metrics.relative_to(run_dir).as_posix()] = curve_rows(metrics.read_bytes())
-        except OSError:
-            pass
+    for metrics in (metrics_file(run_dir), run_dir / PRETRAIN_METRICS):  # + the self-pretraining's
+        if metrics is not None and metrics.is_file():
+            try:
+                files[metrics.relative_to(run_dir).as_posix()] = curve_rows(metrics.read_bytes())
+            except OSError:
+                pass
     return files
 
 
@@ -145,7 +148,7 @@ def curve_rows(data: bytes) -> bytes:
     except UnicodeDecodeError:
         return data
     header = next(csv.reader(io.StringIO(lines[0]))) if lines else []
-    validation = [i for i, name in enumerate(header) if name.startswith("val/")]
+    validation = [i for i, name in enumerate(header) if name.startswith(("val/", "pretrain_val/"))]
     kept = lines[:1]
     for line in lines[1:]:
         cells = next(csv.reader(io.StringIO(line)), [])

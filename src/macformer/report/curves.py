@@ -24,6 +24,8 @@ from .style import LINESTYLE_NOTE, STYLE, variant_style
 from .variants import variant_label, variant_of, variants_of
 
 METRICS = Path("csv") / "metrics.csv"
+PRETRAIN_DIR = "pretrain"  # a self-pretrained run's stage folder: its own curve (spt_curves.py)
+PRETRAIN_METRICS = Path(PRETRAIN_DIR) / METRICS
 VAL_ACCURACY = "val/accuracy"
 VAL_CHANCE = "val/chance_accuracy"  # the validation set's majority share
 
@@ -50,11 +52,13 @@ def read_curve(run_dir: Path, metric: str = VAL_ACCURACY) -> list[tuple[int, flo
 
 def metrics_file(run_dir: Path) -> Path | None:
     """The run's metrics.csv the curve is read from: `csv/metrics.csv`, else the first
-    metrics.csv anywhere in the run folder; None when there is none."""
+    metrics.csv anywhere in the run folder but its self-pretraining's (`pretrain/`); None
+    when there is none."""
     path = run_dir / METRICS
     if path.is_file():
         return path
-    found = sorted(p for p in run_dir.rglob("metrics.csv") if p.is_file())
+    found = sorted(p for p in run_dir.rglob("metrics.csv")
+                   if p.is_file() and p.relative_to(run_dir).parts[0] != PRETRAIN_DIR)
     return found[0] if found else None
 
 

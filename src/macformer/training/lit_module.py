@@ -15,7 +15,7 @@ from torch import nn
 from torch.nn import functional as F
 from torchmetrics.classification import MulticlassAccuracy
 
-from .rng_states import capture_rng_states, restore_rng_states
+from .rng_states import RestoresRngStates, capture_rng_states
 
 
 def _one_cycle_position(step: int, warmup_steps: int, max_steps: int) -> tuple[bool, float]:
@@ -66,7 +66,7 @@ class OneCycleWithBeta1(torch.optim.lr_scheduler.LambdaLR):
         return super().get_lr()
 
 
-class LRALitModule(pl.LightningModule):
+class LRALitModule(RestoresRngStates, pl.LightningModule):
     def __init__(self, model: nn.Module, num_classes: int, lr: float, warmup_steps: int,
                  max_steps: int, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-6,
                  weight_decay: float = 0.0, cycle_beta1: bool = False):
@@ -146,13 +146,4 @@ class LRALitModule(pl.LightningModule):
         self.best_val_accuracy = checkpoint.get("best_val_accuracy")
         self.best_step = checkpoint.get("best_step")
         self._rng_states_to_restore = checkpoint.get("rng_states")
-
-    def on_train_batch_start(self, batch, batch_idx):
-        # Restored just before the first step after resuming: Lightning may re-run the
-        # interrupted validation, and every DataLoader iterator draws its seed from the
-        # global generator, so restoring any earlier would let those draws shift it.
-        states = getattr(self, "_rng_states_to_restore", None)
-        if states:
-            restore_rng_states(states)
-            self._rng_states_to_restore = None
 

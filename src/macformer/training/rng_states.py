@@ -27,6 +27,20 @@ def restore_rng_states(states: dict) -> None:
     random.setstate(states["python"])
 
 
+class RestoresRngStates:
+    """A LightningModule mixin: the states its on_load_checkpoint put in
+    `_rng_states_to_restore` are restored just before the first training step after resuming.
+    Not earlier: Lightning may re-run the interrupted validation, and every DataLoader
+    iterator draws its seed from the global generator, so those draws would shift them."""
+
+    _rng_states_to_restore: dict | None = None
+
+    def on_train_batch_start(self, batch, batch_idx):
+        if self._rng_states_to_restore:
+            restore_rng_states(self._rng_states_to_restore)
+            self._rng_states_to_restore = None
+
+
 def _numpy_state_to_plain(state):
     kind, keys, pos, has_gauss, gauss = state
     return (kind, torch.from_numpy(keys.astype(np.int64)), int(pos), int(has_gauss), float(gauss))

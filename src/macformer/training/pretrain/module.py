@@ -24,7 +24,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ..lit_module import one_cycle_factor
-from ..rng_states import capture_rng_states, restore_rng_states
+from ..rng_states import RestoresRngStates, capture_rng_states
 from .head import TokenHead
 from .objectives import IGNORE, mask_tokens, next_token_targets
 
@@ -44,7 +44,7 @@ def mask_generator(seed: int, stream: int, index: int, rank: int = 0) -> torch.G
     return torch.Generator().manual_seed(int(state))
 
 
-class PretrainModule(pl.LightningModule):
+class PretrainModule(RestoresRngStates, pl.LightningModule):
     def __init__(self, encoder: nn.Module, vocab_size: int, objective: str, lr: float,
                  warmup_steps: int, max_steps: int, mask_rate: float = 0.5, mask_span: int = 1,
                  mask_id: int | None = None, betas: tuple[float, float] = (0.9, 0.999),
@@ -141,11 +141,3 @@ class PretrainModule(pl.LightningModule):
         last = checkpoint.get("pretrain_last") or {}
         self.last_loss, self.last_token_accuracy = last.get("loss"), last.get("token_accuracy")
         self._rng_states_to_restore = checkpoint.get("rng_states")
-
-    def on_train_batch_start(self, batch, batch_idx):
-        # Just before the first step after resuming, as LRALitModule does (and for its reason:
-        # a re-run validation and new loader iterators draw from the global generators).
-        states = getattr(self, "_rng_states_to_restore", None)
-        if states:
-            restore_rng_states(states)
-            self._rng_states_to_restore = None
