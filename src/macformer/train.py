@@ -182,7 +182,7 @@ def main() -> None:
     bad value or an override that needs (or must lose) the + prefix is one line."""
     from macformer.checks.command_line import command_line_problem
 
-    problem = command_line_problem(sys.argv[1:])
+    problem = command_line_problem(sys.argv[1:], compose_run)
     if problem:
         print(f"error: {problem}", file=sys.stderr, flush=True)
         raise SystemExit(1)

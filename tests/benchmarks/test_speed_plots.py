@@ -9,6 +9,7 @@ import pytest
 
 from benchmarks import attention_peakedness, speed_plots
 from macformer.attention import KERNELS
+from macformer.report.load import VARIANT_KEY
 from macformer.report.style import variant_style
 
 VARIANTS = [("softmax", ""), ("softmax_materialized", ""), ("kernelized", "exp"),
@@ -42,7 +43,8 @@ def speed_axes(request):
 
 def _report_variant(attention, kernel):
     """A report row of this plain variant (variants.Variant)."""
-    return ("cpu", attention, kernel or None, None, None, None, "lra", None)
+    known = {"profile": "cpu", "attention": attention, "kernel": kernel or None, "protocol": "lra"}
+    return tuple(known.get(key) for key in VARIANT_KEY)
 
 
 def test_the_kernels_of_rmfa_are_one_line_and_kernelized_ones_stay_apart(speed_axes):
@@ -106,5 +108,5 @@ def test_peakedness_bars_have_the_report_s_colours(tmp_path, monkeypatch):
     bars = saved["fig"].axes[0].patches
     assert bars[0].get_facecolor()[:3] == pytest.approx(
         plt.matplotlib.colors.to_rgb(variant_style(_report_variant("softmax", "")).color))
-    rmfa = variant_style(("cpu", "rmfa", "exp", True, 128, True, "lra", None))
+    rmfa = variant_style(("cpu", "rmfa", "exp", True, 128, True, "lra", None, None))
     assert bars[1].get_facecolor()[:3] == pytest.approx(plt.matplotlib.colors.to_rgb(rmfa.color))

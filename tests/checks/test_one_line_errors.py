@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 import torch
 
+from macformer.config import compose_run
+
 ROOT = Path(__file__).resolve().parents[2]
 CUDA = torch.cuda.is_available()
 LONG = "n" * 300  # over NAME_MAX (255 bytes) on every common file system
@@ -67,7 +69,7 @@ def test_macformer_train_checks(tmp_path, overrides, names, monkeypatch):
         pytest.skip("a GPU setting is fine on a machine with CUDA")
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("TRITON_INTERPRET", raising=False)  # set by the attention tests: not a user's
-    line = command_line_problem([*TRAIN, *overrides])
+    line = command_line_problem([*TRAIN, *overrides], compose_run)
     assert line is not None and "\n" not in line and all(name in line for name in names), line
     assert list(tmp_path.iterdir()) == []
 
@@ -76,7 +78,7 @@ def test_a_cluster_launcher_leaves_the_gpu_checks_to_its_jobs(tmp_path, monkeypa
     from macformer.checks.command_line import command_line_problem
 
     monkeypatch.chdir(tmp_path)
-    assert command_line_problem(["-m", "hydra/launcher=slurm", *TRAIN, "trainer=gpu"]) is None
+    assert command_line_problem(["-m", "hydra/launcher=slurm", *TRAIN, "trainer=gpu"], compose_run) is None
 
 
 @pytest.mark.slow

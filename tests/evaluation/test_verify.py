@@ -65,6 +65,17 @@ def test_edited_steps_fail(committed_report, capsys, tmp_path):
     assert code == 1 and "steps: committed 5, re-run 6: NOT equal" in out
 
 
+def test_another_environment_is_held_to_the_test_sets_tolerance(committed_report, capsys, tmp_path):
+    data, report = committed_report
+    summary = json.loads((report / "runs/listops/softmax/seed0/summary.json").read_text())
+    environment = {**summary["environment"], "numpy": "0.0"}
+    code, out, _ = verify(capsys, edited_copy(report, tmp_path, environment=environment), data)
+    assert code == 0 and "another environment than the committed run's (numpy 0.0 → " in out
+    # the same code on the same CPU: still equal, and said so, beside the looser bound it was held to
+    assert "equal to the last digit, within 3 standard errors of the test set" in out
+    assert "best_step: committed" not in out  # only steps are compared exactly across environments
+
+
 def test_an_unknown_cell_or_no_records_is_one_line(committed_report, capsys, tmp_path):
     data, report = committed_report
     code, _, err = verify(capsys, report, data, "--cell", "listops/rfa/seed0")
@@ -78,3 +89,18 @@ def test_verify_flags_go_together(capsys):
     with pytest.raises(SystemExit) as stop:
         main(["--cell", "listops/softmax/seed0"])
     assert stop.value.code == 2 and "--cell goes with --verify REPORT_DIR" in capsys.readouterr().err
+
+
+def test_the_cheapest_cell_counts_its_self_pretraining():
+    from macformer.evaluation.record import RunRecord
+    from macformer.reproduce.verify import choose_cell
+
+    def record(train_seconds, pretraining_seconds=None):
+        pretraining = None if pretraining_seconds is None else {"seconds": pretraining_seconds}
+        return RunRecord(Path("."), {"train_seconds": train_seconds, "pretraining": pretraining}, ())
+
+    cells = {"listops/softmax/seed0": record(150.0), "listops/softmax-spt-mlm/seed0": record(100.0, 80.0),
+             "listops/rfa/seed0": record(None)}
+    assert choose_cell(cells, None)[0] == "listops/softmax/seed0"  # 150 s beside 100 + 80 s
+    cells["listops/softmax/seed0"] = record(190.0)
+    assert choose_cell(cells, None)[0] == "listops/softmax-spt-mlm/seed0"

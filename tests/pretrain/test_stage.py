@@ -60,6 +60,8 @@ def test_the_fine_tuning_starts_from_the_pretrained_encoder(data, tmp_path):
     saved = torch.load(folder / "pretrain" / "checkpoints" / "last.ckpt", weights_only=True)["state_dict"]
     trained = model.encoder.state_dict()
     assert all(torch.equal(trained[k], saved[f"encoder.{k}"]) for k in trained)
+    progress = json.loads((folder / "progress.json").read_text())  # what the driver shows meanwhile
+    assert (progress["stage"], progress["step"], progress["max_steps"]) == ("pretraining", 8, 8)
     # A second model, the stage found done: the same weights, exactly, nothing trained again.
     fresh = build_model(cfg, datamodule)
     assert not all(torch.equal(fresh.encoder.state_dict()[k], trained[k]) for k in trained)

@@ -51,3 +51,13 @@ def test_time_left_follows_a_running_runs_own_progress(tmp_path):
     os.utime(stale / "progress.json", (time.time() - 60, time.time() - 60))
     progress.begin("listops", stale)  # an earlier attempt's file is not this run's progress
     assert progress.remaining() == pytest.approx(700.0, abs=1)
+
+
+def test_a_pretraining_says_so_and_its_eta_is_not_the_runs(tmp_path):
+    (tmp_path / "progress.json").write_text(json.dumps(
+        {"step": 100, "max_steps": 300, "steps_per_second": 2.0, "eta_seconds": 100.0, "stage": "pretraining"}))
+    assert run_progress(tmp_path) == (100, "pretraining step 100/300 (33%), 2.00 steps/s, pretraining ETA 1:40")
+    progress = Progress(["listops"], {"listops": 600.0}, slots=1)
+    progress.begin("listops", tmp_path)
+    # the fine-tuning still to come: the plan's time for the run, not the pretraining's 100 s
+    assert progress.remaining() == pytest.approx(600.0, abs=1)

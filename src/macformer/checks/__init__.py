@@ -10,7 +10,6 @@ options such as `task=foo`, listing the available ones).
 - path_names.py: folder names within the file system's NAME_MAX / PATH_MAX;
 - config.py: check_config, those rules and the settings that must agree;
 - command_line.py: macformer-train's command line (Hydra's own errors as one line too);
-- arguments.py: one-line argparse errors of macformer-report, -data, -reproduce and -evaluate;
 - logger_login.py: a W&B logger needs a login.
 """
 

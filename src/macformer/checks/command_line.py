@@ -13,7 +13,11 @@ there.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from omegaconf import DictConfig
 
 NEEDS_PLUS = re.compile(r"Could not override '([^']+)'\.\s*To append to your config use \+(\S+)")
 MISSING_OPTION = re.compile(r"Could not find '([^']+)'")
@@ -22,13 +26,13 @@ MULTIRUN_FLAGS = ("-m", "--multirun")
 LOCAL_LAUNCHERS = ("basic", "joblib", "submitit_local")  # launchers whose jobs run on this machine
 
 
-def command_line_problem(args: Sequence[str]) -> str | None:
+def command_line_problem(args: Sequence[str], compose: Callable[[list[str]], DictConfig]) -> str | None:
     """The one-line error for the config of `args` (a command line), or None when it checks
-    out, or when it has flags of Hydra's own (--cfg, -cn, ...), which Hydra handles."""
+    out, or when it has flags of Hydra's own (--cfg, -cn, ...), which Hydra handles.
+    `compose`: overrides → the run's config (config.compose_run; passed in, so that checks/
+    stays below the config layer it checks)."""
     from hydra.core.override_parser.overrides_parser import OverridesParser
     from hydra.errors import HydraException
-
-    from macformer.config import compose_run
 
     from .config import check_config
     from .errors import ConfigError
@@ -46,7 +50,7 @@ def command_line_problem(args: Sequence[str]) -> str | None:
         # the others), so only the jobs themselves can tell a kernel that conflicts.
         fixed = first if len(overrides) == len(args) else [
             o.input_line for o in parsed if o.key_or_group not in ("kernel", "kernel.name")]
-        check_config(compose_run(first), fixed, on_this_machine=_runs_here(overrides))
+        check_config(compose(first), fixed, on_this_machine=_runs_here(overrides))
     except ConfigError as error:
         return str(error)
     except HydraException as error:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from macformer.checks.arguments import POSITIVE, SEED, OneLineParser
+from macformer.cli_arguments import POSITIVE, SEED, OneLineParser
 
 from .tasks import TASKS
 from .variants import VARIANTS

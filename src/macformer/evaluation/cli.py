@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from macformer.checks.arguments import OneLineParser
+from macformer.cli_arguments import OneLineParser
 
 
 def build_parser() -> argparse.ArgumentParser:

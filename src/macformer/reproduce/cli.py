@@ -13,7 +13,7 @@ import math
 import re
 import sys
 
-from macformer.checks.arguments import OneLineParser
+from macformer.cli_arguments import OneLineParser
 
 from .groups import GROUPS, group_sizes
 from .slurm_options import add_slurm_arguments

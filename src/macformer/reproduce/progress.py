@@ -66,10 +66,13 @@ class Progress:
 
     def _left_of_running(self, run_dir: Path, task: str, since: float) -> float | None:
         state = run_progress_state(run_dir, since)
-        if state and state.get("eta_seconds") is not None:
-            return float(state["eta_seconds"])
+        eta = None if not state or state.get("eta_seconds") is None else float(state["eta_seconds"])
         typical = self._typical(task)
-        return None if typical is None else max(0.0, typical - (time.monotonic() - since))
+        guess = None if typical is None else max(0.0, typical - (time.monotonic() - since))
+        if eta is not None and state.get("stage") == "pretraining":
+            # only the pretraining's time left; its fine-tuning is still to come
+            return eta if guess is None else max(eta, guess)
+        return eta if eta is not None else guess
 
     def remaining(self) -> float | None:
         """Wall seconds left: the runs in the queue and what the running ones have left,
@@ -118,9 +121,11 @@ def run_progress(run_dir: Path) -> tuple[int, str] | None:
         return None
     step, total = int(state["step"]), int(state["max_steps"])
     rate, eta = state.get("steps_per_second"), state.get("eta_seconds")
-    text = f"step {step}/{total} ({100 * step / total:.0f}%)"
+    stage = state.get("stage")  # "pretraining" while a self-pretrained run pretrains
+    text = f"{stage + ' ' if stage else ''}step {step}/{total} ({100 * step / total:.0f}%)"
     if rate:
-        text += f", {rate:.2f} steps/s, run ETA {clock(eta)}" if eta is not None else f", {rate:.2f} steps/s"
+        text += (f", {rate:.2f} steps/s, {stage or 'run'} ETA {clock(eta)}" if eta is not None
+                 else f", {rate:.2f} steps/s")
     return step, text
 
 

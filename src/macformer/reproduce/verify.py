@@ -3,8 +3,8 @@ re-run one committed cell of a report from its recorded command line, in a tempo
 folder, and compare it with the committed summary.
 
 The cell is the one named, else the cheapest completed one (the fewest recorded training
-seconds). Its recorded overrides (`runs/<task>/<row>/seed<k>/overrides.yaml`, written by
-macformer-report) are run by `macformer-train` in a fresh process with the recorded thread
+seconds, a self-pretraining's included). Its recorded overrides
+(`runs/<task>/<row>/seed<k>/overrides.yaml`, written by macformer-report) are run by `macformer-train` in a fresh process with the recorded thread
 count, its results and logs in the temporary folder, its data in --data-dir (ListOps and
 Pathfinder are generated there when missing, as a run generates them). Compared:
 - the settings: the re-run's config_hash must be the committed one (else the configs or
@@ -71,8 +71,15 @@ def choose_cell(cells: dict[str, RunRecord], name: str | None) -> tuple[str, Run
             raise NothingToVerify(f"--cell {name}: not a completed committed cell; choose from "
                                   f"{', '.join(cells)}")
         return name.strip("/"), cells[name.strip("/")]
-    cheapest = min(cells, key=lambda c: (float(cells[c].summary.get("train_seconds") or math.inf), c))
+    cheapest = min(cells, key=lambda c: (recorded_seconds(cells[c].summary), c))
     return cheapest, cells[cheapest]
+
+
+def recorded_seconds(summary: dict) -> float:
+    """The training seconds a summary records, its self-pretraining's included."""
+    train = summary.get("train_seconds")
+    pretraining = (summary.get("pretraining") or {}).get("seconds") or 0.0
+    return math.inf if train is None else float(train) + float(pretraining)
 
 
 def rerun_command(record: RunRecord, results_dir: Path, data_dir: str) -> list[str]:
@@ -91,7 +98,8 @@ def verify(report_dir: Path, cell: str | None, verify_dir: str | None, data_dir:
     folder.mkdir(parents=True, exist_ok=True)
     threads = str((record.summary.get("environment") or {}).get("threads") or os.cpu_count() or 1)
     why = "named" if cell else "the cheapest committed cell"
-    print(f"verify: {report_dir}: {name} ({why}; {clock(record.summary.get('train_seconds') or 0)} of "
+    seconds = recorded_seconds(record.summary)
+    print(f"verify: {report_dir}: {name} ({why}; {clock(seconds) if math.isfinite(seconds) else '?'} of "
           f"training recorded, {threads} thread(s)); re-running it in {folder}", flush=True)
     started = time.monotonic()
     summary = rerun(record, folder, data_dir, threads)
@@ -120,7 +128,9 @@ def rerun(record: RunRecord, folder: Path, data_dir: str, threads: str) -> dict 
             except subprocess.TimeoutExpired:
                 progress = [read_json(p) for p in folder.rglob("progress.json")]
                 if progress and progress[0]:
-                    print(f"verify: step {progress[0].get('step')} of {progress[0].get('max_steps')}", flush=True)
+                    stage = f"{progress[0]['stage']} " if progress[0].get("stage") else ""
+                    print(f"verify: {stage}step {progress[0].get('step')} of {progress[0].get('max_steps')}",
+                          flush=True)
     summaries = [read_summary(p.parent) for p in folder.rglob(SUMMARY_NAME)]
     if child.returncode != 0 or len(summaries) != 1:
         tail = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-5:]
@@ -154,7 +164,9 @@ def compare_rerun(record: RunRecord, rerun_summary: dict | None) -> tuple[bool, 
     allowed = STANDARD_ERRORS * math.sqrt(p * (1 - p) / n)
     measured = float(rerun_summary.get("test_accuracy") or 0)
     within = abs(measured - p) <= allowed
+    exact = rerun_summary.get("test_accuracy") == committed.get("test_accuracy")
     lines.append(f"another environment than the committed run's ({'; '.join(differences)}): test accuracy "
-                 f"committed {100 * p:.2f} %, re-run {100 * measured:.2f} %: {'within' if within else 'OUTSIDE'} "
+                 f"committed {100 * p:.2f} %, re-run {100 * measured:.2f} %: "
+                 f"{'equal to the last digit, ' if exact else ''}{'within' if within else 'OUTSIDE'} "
                  f"{STANDARD_ERRORS} standard errors of the test set (±{100 * allowed:.2f} points, n = {n})")
     return agreed and within, lines

@@ -62,6 +62,7 @@ def _pretrain(cfg: DictConfig, data, model, folder: Path, loggers: list, probe) 
     from pytorch_lightning.callbacks import ModelCheckpoint
 
     from .callbacks.interrupt_at_step import InterruptAtStep
+    from .callbacks.progress_file import PROGRESS_NAME, ProgressFile
     from .callbacks.save_on_stop import SaveOnStop
     from .checkpoint_io import RunFolderCheckpointIO
     from .metrics_history import HistoryCSVLogger
@@ -77,7 +78,8 @@ def _pretrain(cfg: DictConfig, data, model, folder: Path, loggers: list, probe) 
                             mask_id=data.vocab_size, seed=int(cfg.seed))
     callbacks = [ModelCheckpoint(dirpath=folder / "checkpoints", filename="last", monitor=None, save_top_k=1,
                                  enable_version_counter=False),
-                 SaveOnStop(last)]
+                 SaveOnStop(last),
+                 ProgressFile(folder.parent / PROGRESS_NAME, stage="pretraining")]  # the run's, as fine-tuning's
     if cfg.debug.get("interrupt_pretrain_at_step") is not None:
         callbacks.append(InterruptAtStep(cfg.debug.interrupt_pretrain_at_step, cfg.debug.interrupt_signal))
     settings = trainer_settings(cfg)

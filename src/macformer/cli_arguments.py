@@ -1,4 +1,5 @@
-"""Command-line arguments of macformer-report, macformer-data and macformer-reproduce: a mistake is one line.
+"""Command-line arguments of macformer-report, -data, -reproduce and -evaluate: a mistake is
+one line. A leaf: every CLI imports it, it imports nothing of the package.
 
 argparse prints its usage block before the error; here the error is the one line
 (`<prog>: error: <what> (see <prog> --help)`), exit status 2 as argparse's. The types
