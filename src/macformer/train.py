@@ -63,9 +63,11 @@ def train(cfg: DictConfig, overrides: list[str] | tuple[str, ...] = ()) -> dict:
         fitted = _fit(cfg, run.checkpoint, summary)
         ending = describe_end(fitted.reason, summary["steps"], cfg.task.max_steps, fitted.max_time)
         if ending["status"] == COMPLETED and cfg.run.test:  # a stopped run is continued, not tested
+            from macformer.training.callbacks.attention_diagnostics import probe_validation_examples
+
             _test(cfg, fitted, summary)
             diagnostics = summary["attention_diagnostics"] = summary.get("attention_diagnostics") or {}
-            diagnostics["after_training"] = attention_probe(fitted.module.model, fitted.datamodule.inner)
+            diagnostics["after_training"] = probe_validation_examples(fitted.module.model, fitted.datamodule.inner)
         summary.update(ending)
     return summary
 
@@ -78,6 +80,7 @@ def _fit(cfg: DictConfig, checkpoint: Path | None, summary: dict) -> Fitted:
 
     from macformer.data.generate import generate_missing
     from macformer.training.callbacks.always_on import run_callbacks
+    from macformer.training.callbacks.attention_diagnostics import probe_validation_examples
     from macformer.training.checkpoint_io import RunFolderCheckpointIO
     from macformer.training.collect import collect
     from macformer.training.pretrain_stage import pretrain_encoder, time_share
@@ -112,7 +115,7 @@ def _fit(cfg: DictConfig, checkpoint: Path | None, summary: dict) -> Fitted:
 
     if pretrain_objective(cfg):  # self-pretraining first (resumed, or found done)
         pretraining = pretrain_encoder(cfg, data, model, output_dir(cfg), loggers, checkpoint,
-                                       probe=lambda: attention_probe(model, data))
+                                       probe=lambda: probe_validation_examples(model, data))
         summary["attention_diagnostics"] = {"after_pretraining": pretraining.pop("attention_after_pretraining", None)}
         summary["pretraining"] = pretraining
     try:
@@ -152,19 +155,6 @@ def build_model(cfg: DictConfig, data):
 
     return instantiate(cfg.model, num_classes=data.num_classes, dual=data.is_pair,
                        encoder={"vocab_size": data.vocab_size + mask_rows(cfg), "max_length": data.seq_len})
-
-
-def attention_probe(model, data, examples: int = 2, max_length: int = 4096) -> list[dict] | None:
-    """How peaked each layer's attention is (training/callbacks/attention_diagnostics.py) on the
-    first validation examples; None past `max_length` tokens (the N×N weights would not fit)."""
-    from macformer.training.callbacks.attention_diagnostics import probe_attention
-
-    batch = next(iter(data.val_dataloader()))
-    if batch["input_ids"].shape[-1] > max_length:
-        return None
-    device = next(model.parameters()).device
-    probe = {k: v[:examples].to(device) for k, v in batch.items()}
-    return [{k: float(v) for k, v in layer.items()} for layer in probe_attention(model, probe)]
 
 
 def run(overrides: list[str] | tuple[str, ...] = (), config_dir: str | os.PathLike | None = None) -> dict:

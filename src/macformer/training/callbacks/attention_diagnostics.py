@@ -82,3 +82,15 @@ def _block_stats(attention, q, k, v, mask, out) -> dict:
         exact = kernel_value(kernel, qs @ ks.transpose(-2, -1)) * allowed
         stats["kernel_max_min_ratio"] = weight_stats(exact, allowed, mask)["max_min_ratio"]
     return stats
+
+
+def probe_validation_examples(model: torch.nn.Module, data, examples: int = 2,
+                              max_length: int = 4096) -> list[dict] | None:
+    """probe_attention on the first validation examples of the data module `data`, as plain
+    floats for summary.json; None past `max_length` tokens (the N×N weights would not fit)."""
+    batch = next(iter(data.val_dataloader()))
+    if batch["input_ids"].shape[-1] > max_length:
+        return None
+    device = next(model.parameters()).device
+    probe = {k: v[:examples].to(device) for k, v in batch.items()}
+    return [{k: float(v) for k, v in layer.items()} for layer in probe_attention(model, probe)]
