@@ -38,16 +38,25 @@ def read_curve(run_dir: Path, metric: str = VAL_ACCURACY) -> list[tuple[int, flo
     path = metrics_file(run_dir)
     if path is None:
         return []
-    points: dict[int, float] = {}
+    points = read_metrics(path, (metric,))[metric]
+    return sorted((step, 100.0 * value) for step, value in points.items() if 0.0 <= value <= 1.0)
+
+
+def read_metrics(path: Path, metrics: tuple[str, ...]) -> dict[str, dict[int, float]]:
+    """{metric: {step: finite value}} from a metrics.csv, the last value logged at a step
+    winning; every metric empty when the file cannot be read."""
+    points: dict[str, dict[int, float]] = {metric: {} for metric in metrics}
     try:
         with path.open(newline="", encoding="utf-8") as handle:
             for row in csv.DictReader(handle):
-                step, value = _number(row.get("step")), _number(row.get(metric))
-                if step is not None and value is not None and 0.0 <= value <= 1.0:
-                    points[int(step)] = 100.0 * value
+                step = _number(row.get("step"))
+                for metric in metrics:
+                    value = _number(row.get(metric))
+                    if step is not None and value is not None:
+                        points[metric][int(step)] = value
     except (OSError, UnicodeDecodeError, csv.Error):
-        return []
-    return sorted(points.items())
+        return {metric: {} for metric in metrics}
+    return points
 
 
 def metrics_file(run_dir: Path) -> Path | None:

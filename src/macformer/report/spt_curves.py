@@ -5,13 +5,11 @@ whether the pretraining learned anything can be seen at a glance."""
 
 from __future__ import annotations
 
-import csv
-import math
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 
-from .curves import PRETRAIN_METRICS, curve_name
+from .curves import PRETRAIN_METRICS, curve_name, read_metrics
 from .load import Runs, column_title, table_columns
 from .plots import png
 from .style import STYLE, variant_style
@@ -22,20 +20,7 @@ LOSS, TOKEN_ACCURACY = "pretrain_val/loss", "pretrain_val/token_accuracy"
 
 def read_pretrain_curve(run_dir: Path) -> dict[str, dict[int, float]]:
     """{metric: {step: value}} of the run's pretraining validations (empty when none)."""
-    out: dict[str, dict[int, float]] = {LOSS: {}, TOKEN_ACCURACY: {}}
-    try:
-        with (run_dir / PRETRAIN_METRICS).open(newline="", encoding="utf-8") as handle:
-            for row in csv.DictReader(handle):
-                for metric in out:
-                    try:
-                        step, value = int(float(row["step"])), float(row.get(metric) or "nan")
-                    except (KeyError, TypeError, ValueError):
-                        continue
-                    if math.isfinite(value):
-                        out[metric][step] = value
-    except (OSError, UnicodeDecodeError, csv.Error):
-        pass
-    return out
+    return read_metrics(run_dir / PRETRAIN_METRICS, (LOSS, TOKEN_ACCURACY))
 
 
 def spt_curve_plots(runs: Runs, runs_dir: Path, profile: str) -> dict[str, bytes]:

@@ -4,8 +4,9 @@ folder, and compare it with the committed summary.
 
 The cell is the one named, else the cheapest completed one (the fewest recorded training
 seconds, a self-pretraining's included). Its recorded overrides
-(`runs/<task>/<row>/seed<k>/overrides.yaml`, written by macformer-report) are run by `macformer-train` in a fresh process with the recorded thread
-count, its results and logs in the temporary folder, its data in --data-dir (ListOps and
+(`runs/<task>/<row>/seed<k>/overrides.yaml`, written by macformer-report) are run by
+`macformer-train` in a fresh process with the recorded thread count, its results and logs
+in the temporary folder, its data in --data-dir (ListOps and
 Pathfinder are generated there when missing, as a run generates them). Compared:
 - the settings: the re-run's config_hash must be the committed one (else the configs or
   code changed since the committed commit, and nothing else is compared);
@@ -33,9 +34,9 @@ from pathlib import Path
 from macformer.evaluation.agreement import environment_differences
 from macformer.evaluation.record import CannotRetest, RunRecord, read_record
 from macformer.lifecycle.environment import describe as describe_environment
-from macformer.lifecycle.record import COMPLETED, SUMMARY_NAME, read_json, read_summary
+from macformer.lifecycle.record import COMPLETED, SUMMARY_NAME, read_summary
 
-from .progress import clock
+from .progress import clock, run_progress
 
 # Overrides of the recorded command line that say where, not what (none is hashed): the
 # re-run sets its own folders and logs to CSV only.
@@ -126,11 +127,9 @@ def rerun(record: RunRecord, folder: Path, data_dir: str, threads: str) -> dict 
             try:
                 child.wait(timeout=30)
             except subprocess.TimeoutExpired:
-                progress = [read_json(p) for p in folder.rglob("progress.json")]
+                progress = [run_progress(p.parent) for p in folder.rglob("progress.json")]
                 if progress and progress[0]:
-                    stage = f"{progress[0]['stage']} " if progress[0].get("stage") else ""
-                    print(f"verify: {stage}step {progress[0].get('step')} of {progress[0].get('max_steps')}",
-                          flush=True)
+                    print(f"verify: {progress[0][1]}", flush=True)
     summaries = [read_summary(p.parent) for p in folder.rglob(SUMMARY_NAME)]
     if child.returncode != 0 or len(summaries) != 1:
         tail = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-5:]
